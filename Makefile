@@ -1,0 +1,17 @@
+# The two commands of the README: `make demo` (the main job) and `make test` (every check).
+.PHONY: demo test setup bench policy-test lint clean
+
+demo: setup
+	.venv/bin/trustpolicy demo
+
+test: setup
+	scripts/test.sh
+
+setup:
+	scripts/setup-tools.sh
+
+bench: setup
+	.venv/bin/python bench/run.py
+
+clean:
+	rm -rf .venv .tools build var .pytest_cache .mypy_cache .ruff_cache

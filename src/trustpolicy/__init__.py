@@ -1,0 +1,37 @@
+"""trustpolicy: the Boston Trust Act as executable, tested, signed Open Policy Agent policy.
+
+A dispatch or records system builds a :class:`DecisionRequest`, asks a :class:`Client`
+bound to an OPA agent, and gets back a :class:`Decision` that names the provision that
+gave the answer. Every error is a :class:`TrustPolicyError`; none ever becomes an allow.
+"""
+
+from __future__ import annotations
+
+from trustpolicy._errors import (
+    BundleError,
+    CollectorError,
+    ConfigError,
+    EngineError,
+    EngineUnavailable,
+    InvalidRequest,
+    SignatureError,
+    ToolNotFound,
+    TrustPolicyError,
+)
+from trustpolicy._tools import OPA_VERSION, REGAL_VERSION, find_tool, policies_dir
+
+__all__ = [
+    "OPA_VERSION",
+    "REGAL_VERSION",
+    "BundleError",
+    "CollectorError",
+    "ConfigError",
+    "EngineError",
+    "EngineUnavailable",
+    "InvalidRequest",
+    "SignatureError",
+    "ToolNotFound",
+    "TrustPolicyError",
+    "find_tool",
+    "policies_dir",
+]

@@ -1,0 +1,34 @@
+"""Shared fixtures: the pinned tools. A missing opa or regal fails the test, never skips it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from trustpolicy import ToolNotFound, find_tool
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+WORKED_EXAMPLES = SHARED / "examples" / "worked-examples.json"
+
+
+@pytest.fixture(scope="session")
+def opa_bin() -> Path:
+    try:
+        return find_tool("opa")
+    except ToolNotFound as exc:  # pragma: no cover - the failure is the point
+        pytest.fail(f"opa is required for these tests: {exc}")
+
+
+@pytest.fixture(scope="session")
+def regal_bin() -> Path:
+    try:
+        return find_tool("regal")
+    except ToolNotFound as exc:  # pragma: no cover
+        pytest.fail(f"regal is required for these tests: {exc}")
+
+
+@pytest.fixture(scope="session")
+def policies() -> Path:
+    return ROOT / "policies"
