@@ -13,12 +13,13 @@ cache="${TRUSTPOLICY_TOOL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/trustpolicy/too
 bindir="$root/.tools/bin"
 mkdir -p "$bindir" "$cache"
 
-# install NAME MODULE VERSION VERSION_CHECK_REGEX
+# install NAME MODULE VERSION: a binary counts as cached only with the stamp written after
+# a complete build (Regal built from the module proxy reports its version as "unknown").
 install_tool() {
-  local name="$1" module="$2" version="$3" check="$4"
+  local name="$1" module="$2" version="$3"
   local dir="$cache/$name-$version"
   local bin="$dir/$name"
-  if [[ -x "$bin" ]] && "$bin" version 2>/dev/null | grep -q -E "$check"; then
+  if [[ -x "$bin" && "$(cat "$dir/.built" 2>/dev/null)" == "$module@$version" ]]; then
     echo "setup: $name $version found in $dir"
   else
     if ! command -v go >/dev/null 2>&1; then
@@ -40,14 +41,19 @@ install_tool() {
     fi
     mkdir -p "$dir"
     mv -f "$tmp/$name" "$bin"
+    echo "$module@$version" > "$dir/.built"
     rm -rf "$tmp"
     echo "setup: built $name $version in $((SECONDS - start)) s -> $bin"
   fi
   ln -sfn "$bin" "$bindir/$name"
 }
 
-install_tool opa github.com/open-policy-agent/opa "$OPA_VERSION" "^Version: ${OPA_VERSION#v}\$"
-install_tool regal github.com/open-policy-agent/regal "$REGAL_VERSION" "${REGAL_VERSION#v}"
+install_tool opa github.com/open-policy-agent/opa "$OPA_VERSION"
+install_tool regal github.com/open-policy-agent/regal "$REGAL_VERSION"
+if ! "$bindir/opa" version | grep -q "^Version: ${OPA_VERSION#v}$"; then
+  echo "setup: error: $bindir/opa does not report version $OPA_VERSION" >&2
+  exit 1
+fi
 
 # The Python environment: a project-local virtualenv with the package and its test extra.
 venv="$root/.venv"
@@ -62,4 +68,4 @@ if [[ ! -f "$stamp" || "$root/pyproject.toml" -nt "$stamp" ]]; then
   "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e "$root[test]"
   touch "$stamp"
 fi
-echo "setup: ready: $("$bindir/opa" version | head -1), regal $("$bindir/regal" version 2>/dev/null | grep -i -m1 version | awk '{print $NF}'), $("$venv/bin/python" --version)"
+echo "setup: ready: $("$bindir/opa" version | head -1), regal $REGAL_VERSION, $("$venv/bin/python" --version)"

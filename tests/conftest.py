@@ -9,8 +9,7 @@ import pytest
 from trustpolicy import ToolNotFound, find_tool
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
-WORKED_EXAMPLES = SHARED / "examples" / "worked-examples.json"
+WORKED_EXAMPLES = ROOT / "tests" / "data" / "worked-examples.json"
 
 
 @pytest.fixture(scope="session")
