@@ -7,6 +7,7 @@ gave the answer. Every error is a :class:`TrustPolicyError`; none ever becomes a
 
 from __future__ import annotations
 
+from trustpolicy._engine import LocalOPA
 from trustpolicy._errors import (
     BundleError,
     CollectorError,
@@ -29,6 +30,7 @@ __all__ = [
     "EngineError",
     "EngineUnavailable",
     "InvalidRequest",
+    "LocalOPA",
     "SignatureError",
     "ToolNotFound",
     "TrustPolicyError",
