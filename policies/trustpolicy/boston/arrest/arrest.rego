@@ -1,0 +1,44 @@
+# METADATA
+# title: No arrest, stop or extended detention on a civil immigration warrant
+# description: >-
+#   No arrest, stop or extended detention based on a civil immigration warrant, including
+#   an NCIC immigration-violator hit, an ICE administrative warrant or a removal order.
+#   An independent criminal basis (probable cause in a documented case) is a different
+#   arrest; a judicial criminal warrant lifts the prohibition.
+# related_resources:
+#   - ref: https://www.boston.gov/departments/police/boston-trust-act
+#     description: Boston Trust Act, City of Boston Code of Ordinances § 11-1.9 (2014, amended 2019)
+# custom:
+#   id: BTA-ARR-01
+#   citation: Boston Code § 11-1.9; Boston Trust Act (2019) § 2
+#   confidence: reported
+#   message: >-
+#     Boston Trust Act: no arrest, stop or extended detention may be based on a civil
+#     immigration warrant or an immigration hit.
+package trustpolicy.boston.arrest
+
+import data.trustpolicy.lib
+
+# The prohibited act, before exceptions. Facts are read positively: a missing fact
+# leaves it false and the input check reports what is missing.
+default triggered := false
+
+triggered if {
+	input.action == "arrest"
+	_civil_basis
+	not _independent_criminal_basis
+}
+
+_civil_basis if count(lib.civil_documents) > 0
+
+_civil_basis if lib.immigration_bound
+
+# Probable cause of a crime in a documented case is a different arrest.
+_independent_criminal_basis if {
+	"criminal_probable_cause" in lib.authority_types
+	lib.has_criminal_case
+}
+
+violations := lib.violations(rego.metadata.chain(), triggered, lib.guard_notes)
+
+lifted := lib.lifted(rego.metadata.chain(), triggered)

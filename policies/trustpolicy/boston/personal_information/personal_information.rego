@@ -1,0 +1,45 @@
+# METADATA
+# title: No personal information to immigration authorities for civil enforcement
+# description: >-
+#   No giving immigration authorities personal information (name, date of birth, home or
+#   work address, phone, physical description, photo, incident reports, criminal record)
+#   solely for civil immigration enforcement. Without a criminal case anything given to
+#   an immigration authority counts as given for civil enforcement.
+# related_resources:
+#   - ref: https://www.boston.gov/departments/police/boston-trust-act
+#     description: Boston Trust Act, City of Boston Code of Ordinances § 11-1.9 (2014, amended 2019)
+# custom:
+#   id: BTA-INFO-01
+#   citation: Boston Code § 11-1.9; Boston Trust Act (2019) § 2
+#   confidence: reported
+#   personal_information:
+#     - name
+#     - date_of_birth
+#     - home_address
+#     - work_address
+#     - phone
+#     - physical_description
+#     - photo
+#     - incident_report
+#     - criminal_history
+#   message: >-
+#     Boston Trust Act: personal information may not be given to immigration authorities
+#     for civil immigration enforcement.
+package trustpolicy.boston.personal_information
+
+import data.trustpolicy.lib
+
+# The prohibited act, before exceptions. Facts are read positively: a missing fact
+# leaves it false and the input check reports what is missing.
+default triggered := false
+
+triggered if {
+	input.action == "share_information"
+	lib.immigration_bound
+	some item in input.information
+	item in lib.annotation(rego.metadata.chain()).custom.personal_information
+}
+
+violations := lib.violations(rego.metadata.chain(), triggered, lib.guard_notes)
+
+lifted := lib.lifted(rego.metadata.chain(), triggered)

@@ -1,0 +1,35 @@
+# METADATA
+# title: No release dates or custody status to immigration authorities
+# description: >-
+#   No giving immigration authorities a person's release date or time or custody status
+#   solely for civil immigration enforcement (notice of release is what a detainer asks
+#   for). Lifted only by a judicial criminal warrant or an ICE-HSI criminal investigation.
+# related_resources:
+#   - ref: https://www.boston.gov/departments/police/boston-trust-act
+#     description: Boston Trust Act, City of Boston Code of Ordinances § 11-1.9 (2014, amended 2019)
+# custom:
+#   id: BTA-INFO-02
+#   citation: Boston Code § 11-1.9; Boston Trust Act (2019) § 2
+#   confidence: reported
+#   release_information: [release_date, custody_status]
+#   message: >-
+#     Boston Trust Act: release dates, release times and custody status may not be given
+#     to immigration authorities for civil immigration enforcement.
+package trustpolicy.boston.release_information
+
+import data.trustpolicy.lib
+
+# The prohibited act, before exceptions. Facts are read positively: a missing fact
+# leaves it false and the input check reports what is missing.
+default triggered := false
+
+triggered if {
+	input.action == "share_information"
+	lib.immigration_bound
+	some item in input.information
+	item in lib.annotation(rego.metadata.chain()).custom.release_information
+}
+
+violations := lib.violations(rego.metadata.chain(), triggered, lib.guard_notes)
+
+lifted := lib.lifted(rego.metadata.chain(), triggered)

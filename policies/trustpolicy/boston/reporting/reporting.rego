@@ -1,0 +1,27 @@
+# METADATA
+# title: Record every civil detainer request for the annual report
+# description: >-
+#   Section 3: the Police Commissioner reports every civil detainer request received each
+#   year to the City Council (date, district, disposition), the people detained and
+#   transferred on one, and federal reimbursements. Every detainer must be recorded.
+# related_resources:
+#   - ref: https://www.boston.gov/departments/police/boston-trust-act
+#     description: Boston Trust Act, City of Boston Code of Ordinances § 11-1.9 (2014, amended 2019)
+# custom:
+#   id: BTA-RPT-01
+#   citation: Boston Code § 11-1.9; Boston Trust Act (2019) § 3
+#   confidence: reported
+#   message: >-
+#     Record this civil detainer request for the Commissioner's annual Trust Act report:
+#     date, district and disposition.
+package trustpolicy.boston.reporting
+
+import data.trustpolicy.lib
+
+_detainer_received if input.action == "receive_detainer"
+
+_detainer_received if "civil_detainer" in lib.authority_types
+
+obligations contains lib.entry(rego.metadata.chain(), _notes) if _detainer_received
+
+_notes contains "The district was not given: record it by hand." if not input.actor.district

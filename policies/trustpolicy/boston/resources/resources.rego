@@ -1,0 +1,41 @@
+# METADATA
+# title: No city resources for civil immigration enforcement
+# description: >-
+#   No city funds, personnel, equipment or facilities may be used to investigate,
+#   interrogate, detain or arrest solely for civil immigration enforcement: no perimeters,
+#   backup or station interviews for a civil operation, and no city employee looking up
+#   status for one. Keeping the peace at a scene is allowed.
+# related_resources:
+#   - ref: https://www.boston.gov/departments/police/boston-trust-act
+#     description: Boston Trust Act, City of Boston Code of Ordinances § 11-1.9 (2014, amended 2019)
+# custom:
+#   id: BTA-RES-01
+#   citation: Boston Code § 11-1.9; Boston Trust Act (2019) § 2
+#   confidence: reported
+#   message: >-
+#     Boston Trust Act: city funds, personnel, equipment and facilities may not be used for
+#     civil immigration enforcement.
+package trustpolicy.boston.resources
+
+import data.trustpolicy.lib
+
+# The prohibited act, before exceptions. Facts are read positively: a missing fact
+# leaves it false and the input check reports what is missing.
+default triggered := false
+
+triggered if {
+	input.action == "commit_resources"
+	lib.civil_enforcement
+}
+
+# Police officers asking about status fall under BTA-INQ-01; any other city employee who
+# looks up status for civil immigration enforcement spends city personnel on it.
+triggered if {
+	input.action == "inquire_status"
+	input.actor.role != "police_officer"
+	lib.civil_enforcement
+}
+
+violations := lib.violations(rego.metadata.chain(), triggered, lib.guard_notes)
+
+lifted := lib.lifted(rego.metadata.chain(), triggered)

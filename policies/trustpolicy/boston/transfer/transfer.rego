@@ -1,0 +1,32 @@
+# METADATA
+# title: No transfer of a person to immigration authorities
+# description: >-
+#   Officers and city employees may not transfer a person to immigration authorities
+#   (ICE, CBP, USCIS, or anyone who forwards to them) unless a judicial criminal warrant
+#   or another order of a court in a criminal matter requires it.
+# related_resources:
+#   - ref: https://www.boston.gov/departments/police/boston-trust-act
+#     description: Boston Trust Act, City of Boston Code of Ordinances § 11-1.9 (2014, amended 2019)
+# custom:
+#   id: BTA-XFER-01
+#   citation: Boston Code § 11-1.9; Boston Trust Act (2019) § 2
+#   confidence: text
+#   message: >-
+#     Boston Trust Act: officers and city employees may not transfer a person to
+#     immigration authorities without a judicial criminal warrant or court order.
+package trustpolicy.boston.transfer
+
+import data.trustpolicy.lib
+
+# The prohibited act, before exceptions. Facts are read positively: a missing fact
+# leaves it false and the input check reports what is missing.
+default triggered := false
+
+triggered if {
+	input.action == "transfer_custody"
+	lib.immigration_bound
+}
+
+violations := lib.violations(rego.metadata.chain(), triggered, lib.guard_notes)
+
+lifted := lib.lifted(rego.metadata.chain(), triggered)

@@ -1,0 +1,86 @@
+# METADATA
+# title: The Trust Act decision
+# description: >-
+#   The one entry point every departmental system asks: data.trustpolicy.decision returns
+#   the decision document of the contract (section 4) for every input. The outcome is
+#   derived: any violation denies, else any escalation escalates, else allow.
+# related_resources:
+#   - ref: https://www.boston.gov/departments/police/boston-trust-act
+#     description: Boston Trust Act, City of Boston Code of Ordinances § 11-1.9
+package trustpolicy
+
+import data.trustpolicy.boston.arrest
+import data.trustpolicy.boston.detention
+import data.trustpolicy.boston.immigration_role
+import data.trustpolicy.boston.inquiry
+import data.trustpolicy.boston.personal_information
+import data.trustpolicy.boston.release_information
+import data.trustpolicy.boston.reporting
+import data.trustpolicy.boston.resources
+import data.trustpolicy.boston.transfer
+import data.trustpolicy.engine.input as request
+import data.trustpolicy.federal.section_1373
+import data.trustpolicy.lib
+import data.trustpolicy.massachusetts.lunn
+
+# METADATA
+# entrypoint: true
+decision := {
+	"outcome": outcome,
+	"allowed": outcome == "allow",
+	"violations": violations,
+	"exceptions": exception_entries,
+	"escalations": escalations,
+	"obligations": obligations,
+	"policy": {"revision": revision},
+}
+
+# METADATA
+# description: >-
+#   Many decisions in one query: input.requests is a list of input documents; the result
+#   is the list of their decisions, in order, each identical to data.trustpolicy.decision.
+# entrypoint: true
+batch := [d |
+	some request_input in object.get(input, "requests", [])
+	d := decision with input as request_input
+]
+
+outcome := "deny" if count(violations) > 0
+
+else := "escalate" if count(escalations) > 0
+
+else := "allow"
+
+# A malformed request is decided by TP-INPUT-01 alone: no provision reads garbage.
+violations := request.violations if not request.well_formed
+
+violations := request.violations | ((((((((inquiry.violations | detention.violations) | arrest.violations) | transfer.violations) | personal_information.violations) | release_information.violations) | resources.violations) | immigration_role.violations) | lunn.violations) if {
+	request.well_formed
+}
+
+escalations := section_1373.escalations if request.well_formed
+
+else := set()
+
+obligations := reporting.obligations if request.well_formed
+
+else := set()
+
+_lifted := ((((((inquiry.lifted | detention.lifted) | arrest.lifted) | transfer.lifted) | personal_information.lifted) | release_information.lifted) | resources.lifted) | immigration_role.lifted if {
+	request.well_formed
+}
+
+else := set()
+
+# One entry per exception that lifted a provision; "lifts" names what it lifted.
+exception_entries contains object.union(lib.applied_exceptions[exception], {"lifts": concat(", ", provisions), "lifted": provisions}) if {
+	some [exception, _] in _lifted
+	provisions := sort({provision | some [exception, provision] in _lifted})
+}
+
+# The revision of the bundle the decision came from.
+revision := concat(",", sort(_revisions)) if count(_revisions) > 0
+
+else := "unbundled"
+
+_revisions contains data.system.bundles[_].manifest.revision

@@ -1,0 +1,40 @@
+# METADATA
+# title: Status is an element of the offence in a documented criminal case
+# description: >-
+#   In a documented criminal case for an offence of which immigration status is an
+#   element (illegal entry or re-entry, 8 U.S.C. §§ 1325-1326; immigration document fraud,
+#   18 U.S.C. § 1546), the investigating officer may establish status. Our interpretation.
+# related_resources:
+#   - ref: https://www.law.cornell.edu/uscode/text/8/1326
+#     description: 8 U.S.C. § 1326, reentry of removed aliens
+#   - ref: https://www.law.cornell.edu/uscode/text/18/1546
+#     description: 18 U.S.C. § 1546, fraud and misuse of visas, permits and other documents
+# custom:
+#   id: EXC-CRIMINAL-ELEMENT
+#   citation: Boston Trust Act (2019) § 2; 8 U.S.C. §§ 1325-1326; 18 U.S.C. § 1546
+#   confidence: interpretation
+#   lifts: [BTA-INQ-01]
+#   status_element_statutes: ["8usc1325", "8usc1326", "18usc1546"]
+#   message: >-
+#     Immigration status is an element of the offence in the documented criminal case,
+#     so it may be established for that case (interpretation; needs legal sign-off).
+package trustpolicy.exceptions.criminal_element
+
+import data.trustpolicy.lib
+
+applies if {
+	lib.has_criminal_case
+	not input.purpose == "civil_immigration_enforcement"
+	_status_is_element
+}
+
+_status_is_element if input.criminal_case.category == "illegal_reentry"
+
+_status_is_element if {
+	# "8 U.S.C. § 1326(a)" and "8 USC 1326" both normalise to "8usc1326(a)" / "8usc1326".
+	statute := regex.replace(lower(input.criminal_case.statute), `[^0-9a-z()]`, "")
+	some prefix in lib.annotation(rego.metadata.chain()).custom.status_element_statutes
+	regex.match(sprintf("^%s($|[^0-9])", [prefix]), statute)
+}
+
+info := lib.exception_info(rego.metadata.chain())

@@ -1,0 +1,41 @@
+# METADATA
+# title: Sharing with ICE-HSI for a documented criminal investigation in its remit
+# description: >-
+#   ICE's criminal investigations division (HSI) may receive information for a documented
+#   criminal investigation in its remit (human smuggling and trafficking, narcotics and
+#   weapons, transnational gangs, cybercrime, financial crime, document and benefit fraud,
+#   child exploitation), not for removal. ICE-ERO, CBP and USCIS never qualify, nor does a
+#   request that is forwarded to them.
+# related_resources:
+#   - ref: https://www.boston.gov/departments/police/boston-trust-act
+#     description: Boston Trust Act (2019) §§ 1-2, definitions of ICE and ICE-HSI
+# custom:
+#   id: EXC-HSI-CRIMINAL
+#   citation: Boston Code § 11-1.9; Boston Trust Act (2019) §§ 1-2
+#   confidence: reported
+#   lifts: [BTA-INFO-01, BTA-INFO-02]
+#   hsi_remit:
+#     - human_trafficking
+#     - narcotics
+#     - weapons
+#     - gang
+#     - cybercrime
+#     - financial
+#     - document_fraud
+#     - child_exploitation
+#   message: >-
+#     ICE-HSI asks for a documented criminal investigation in its remit; the information
+#     may be shared for that investigation only, never for removal.
+package trustpolicy.exceptions.hsi_criminal
+
+import data.trustpolicy.lib
+
+applies if {
+	input.counterpart.agency == "ICE-HSI"
+	lib.has_criminal_case
+	input.criminal_case.category in lib.annotation(rego.metadata.chain()).custom.hsi_remit
+	not input.purpose == "civil_immigration_enforcement"
+	not lib.to_civil_immigration_agency
+}
+
+info := lib.exception_info(rego.metadata.chain())
