@@ -1,0 +1,656 @@
+"""Value objects: the Trust Act input document as attrs classes, and the decision.
+
+:class:`DecisionRequest` mirrors section 3 of the contract. It is checked once, when it is
+built: every problem is listed with its field path in one :class:`InvalidRequest`, and the
+compact JSON the engine needs is computed then, so asking costs no further work.
+:class:`Decision` mirrors section 4 and is parsed strictly (unknown extra keys are fine).
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import types
+import typing
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any, Self, TypeVar, cast
+
+import attrs
+
+from trustpolicy._errors import InvalidRequest
+
+E = TypeVar("E", bound=enum.StrEnum)
+
+
+class Action(enum.StrEnum):
+    """What the officer or employee is about to do."""
+
+    INQUIRE_STATUS = "inquire_status"
+    DETAIN = "detain"
+    ARREST = "arrest"
+    TRANSFER_CUSTODY = "transfer_custody"
+    SHARE_INFORMATION = "share_information"
+    COMMIT_RESOURCES = "commit_resources"
+    PERFORM_IMMIGRATION_FUNCTION = "perform_immigration_function"
+    JOIN_OPERATION = "join_operation"
+    RECEIVE_DETAINER = "receive_detainer"
+
+
+class ActorRole(enum.StrEnum):
+    """Who acts: the ordinance binds police officers and city employees."""
+
+    POLICE_OFFICER = "police_officer"
+    CITY_EMPLOYEE = "city_employee"
+
+
+class SubjectRole(enum.StrEnum):
+    """The person concerned."""
+
+    SUSPECT = "suspect"
+    ARRESTEE = "arrestee"
+    VICTIM = "victim"
+    WITNESS = "witness"
+    CALLER = "caller"
+    WORKER = "worker"
+    OTHER = "other"
+
+
+class Severity(enum.StrEnum):
+    """Severity of a pending charge."""
+
+    INFRACTION = "infraction"
+    MISDEMEANOR = "misdemeanor"
+    FELONY = "felony"
+    SERIOUS_VIOLENT_FELONY = "serious_violent_felony"
+
+
+class Agency(enum.StrEnum):
+    """Who asks or receives; ICE-ERO, ICE-HSI, CBP and USCIS are immigration authorities."""
+
+    ICE_ERO = "ICE-ERO"
+    ICE_HSI = "ICE-HSI"
+    CBP = "CBP"
+    USCIS = "USCIS"
+    FBI = "FBI"
+    DEA = "DEA"
+    ATF = "ATF"
+    USMS = "USMS"
+    STATE_POLICE = "STATE_POLICE"
+    CITY_DEPARTMENT = "CITY_DEPARTMENT"
+    COURT = "COURT"
+    OTHER = "OTHER"
+
+
+class AuthorityType(enum.StrEnum):
+    """A document presented; only judicial criminal warrants and orders lift the rules."""
+
+    CIVIL_DETAINER = "civil_detainer"
+    ICE_ADMINISTRATIVE_WARRANT = "ice_administrative_warrant"
+    REMOVAL_ORDER = "removal_order"
+    JUDICIAL_CRIMINAL_WARRANT = "judicial_criminal_warrant"
+    JUDICIAL_ORDER = "judicial_order"
+    STATE_CRIMINAL_WARRANT = "state_criminal_warrant"
+    CRIMINAL_PROBABLE_CAUSE = "criminal_probable_cause"
+
+
+class Issuer(enum.StrEnum):
+    """Who signed the document; an immigration judge is not a judicial officer here."""
+
+    FEDERAL_JUDGE = "federal_judge"
+    STATE_JUDGE = "state_judge"
+    MAGISTRATE = "magistrate"
+    IMMIGRATION_JUDGE = "immigration_judge"
+    ICE_OFFICER = "ice_officer"
+
+
+class Purpose(enum.StrEnum):
+    """The stated purpose; a criminal purpose without a criminal case counts as civil."""
+
+    CIVIL_IMMIGRATION_ENFORCEMENT = "civil_immigration_enforcement"
+    CRIMINAL_INVESTIGATION = "criminal_investigation"
+    VISA_CERTIFICATION = "visa_certification"
+    CRIMINAL_HISTORY_CHECK = "criminal_history_check"
+    PUBLIC_SAFETY = "public_safety"
+    STATISTICS = "statistics"
+    BENEFIT_ELIGIBILITY = "benefit_eligibility"
+    OTHER = "other"
+
+
+class CaseCategory(enum.StrEnum):
+    """Kind of documented criminal case."""
+
+    HUMAN_TRAFFICKING = "human_trafficking"
+    NARCOTICS = "narcotics"
+    WEAPONS = "weapons"
+    CYBERCRIME = "cybercrime"
+    FINANCIAL = "financial"
+    DOCUMENT_FRAUD = "document_fraud"
+    GANG = "gang"
+    CHILD_EXPLOITATION = "child_exploitation"
+    ILLEGAL_REENTRY = "illegal_reentry"
+    OTHER = "other"
+
+
+class Information(enum.StrEnum):
+    """An item of information that would be shared."""
+
+    NAME = "name"
+    DATE_OF_BIRTH = "date_of_birth"
+    HOME_ADDRESS = "home_address"
+    WORK_ADDRESS = "work_address"
+    PHONE = "phone"
+    PHYSICAL_DESCRIPTION = "physical_description"
+    PHOTO = "photo"
+    INCIDENT_REPORT = "incident_report"
+    RELEASE_DATE = "release_date"
+    CUSTODY_STATUS = "custody_status"
+    IMMIGRATION_STATUS = "immigration_status"
+    CITIZENSHIP = "citizenship"
+    CRIMINAL_HISTORY = "criminal_history"
+    AGGREGATE_STATISTICS = "aggregate_statistics"
+
+
+class OperationPurpose(enum.StrEnum):
+    """Primary purpose of a joint operation."""
+
+    IMMIGRATION_ENFORCEMENT = "immigration_enforcement"
+    CRIMINAL_ENFORCEMENT = "criminal_enforcement"
+    PUBLIC_SAFETY = "public_safety"
+
+
+# -- converters: accept the enum or its string value; a bad value is kept as given so that
+#    DecisionRequest can report it together with every other problem. ---------------------
+
+
+def _coerce(kind: type[E], value: object) -> E:
+    if isinstance(value, kind):
+        return value
+    try:
+        return kind(cast("str", value))
+    except (ValueError, TypeError):
+        return cast("E", value)
+
+
+def _many(kind: type[Any], value: object) -> Any:
+    if isinstance(value, (list, tuple)):
+        if issubclass(kind, enum.StrEnum):
+            return tuple(_coerce(kind, v) for v in value)
+        return tuple(value)
+    return value
+
+
+def _action(v: Action | str) -> Action:
+    return _coerce(Action, v)
+
+
+def _actor_role(v: ActorRole | str) -> ActorRole:
+    return _coerce(ActorRole, v)
+
+
+def _subject_role(v: SubjectRole | str) -> SubjectRole:
+    return _coerce(SubjectRole, v)
+
+
+def _severity(v: Severity | str) -> Severity:
+    return _coerce(Severity, v)
+
+
+def _agency(v: Agency | str) -> Agency:
+    return _coerce(Agency, v)
+
+
+def _opt_agency(v: Agency | str | None) -> Agency | None:
+    return None if v is None else _coerce(Agency, v)
+
+
+def _authority_type(v: AuthorityType | str) -> AuthorityType:
+    return _coerce(AuthorityType, v)
+
+
+def _opt_issuer(v: Issuer | str | None) -> Issuer | None:
+    return None if v is None else _coerce(Issuer, v)
+
+
+def _opt_purpose(v: Purpose | str | None) -> Purpose | None:
+    return None if v is None else _coerce(Purpose, v)
+
+
+def _opt_category(v: CaseCategory | str | None) -> CaseCategory | None:
+    return None if v is None else _coerce(CaseCategory, v)
+
+
+def _op_purpose(v: OperationPurpose | str) -> OperationPurpose:
+    return _coerce(OperationPurpose, v)
+
+
+def _charges(v: Iterable[Charge] | None) -> tuple[Charge, ...] | None:
+    return cast("tuple[Charge, ...] | None", _many(Charge, v))
+
+
+def _agencies(v: Iterable[Agency | str] | None) -> tuple[Agency, ...] | None:
+    return cast("tuple[Agency, ...] | None", _many(Agency, v))
+
+
+def _authorities(v: Iterable[Authority] | None) -> tuple[Authority, ...] | None:
+    return cast("tuple[Authority, ...] | None", _many(Authority, v))
+
+
+def _information(v: Iterable[Information | str] | None) -> tuple[Information, ...] | None:
+    return cast("tuple[Information, ...] | None", _many(Information, v))
+
+
+# -- the input document ---------------------------------------------------------------------
+
+
+@attrs.frozen
+class Actor:
+    """Who acts: ``agency`` (``BPD`` or a city department) and ``role``."""
+
+    agency: str
+    role: ActorRole = attrs.field(converter=_actor_role)
+    district: str | None = None
+
+
+@attrs.frozen
+class Charge:
+    """A pending charge against the subject."""
+
+    severity: Severity = attrs.field(converter=_severity)
+
+
+@attrs.frozen
+class Subject:
+    """The person concerned; release eligibility decides the detention rules."""
+
+    role: SubjectRole = attrs.field(converter=_subject_role)
+    in_custody: bool | None = None
+    eligible_for_release: bool | None = None
+    charges: tuple[Charge, ...] | None = attrs.field(default=None, converter=_charges)
+
+
+@attrs.frozen
+class Counterpart:
+    """Who asks or receives, and whom they are known to forward to."""
+
+    agency: Agency = attrs.field(converter=_agency)
+    forwards_to: tuple[Agency, ...] | None = attrs.field(default=None, converter=_agencies)
+
+
+@attrs.frozen
+class Authority:
+    """A document presented, with who issued it."""
+
+    type: AuthorityType = attrs.field(converter=_authority_type)
+    issued_by: Issuer | None = attrs.field(default=None, converter=_opt_issuer)
+
+
+@attrs.frozen
+class CriminalCase:
+    """A documented criminal case; without one a request counts as civil enforcement."""
+
+    id: str
+    statute: str | None = None
+    category: CaseCategory | None = attrs.field(default=None, converter=_opt_category)
+
+
+@attrs.frozen
+class Operation:
+    """A joint operation, by its primary purpose."""
+
+    primary_purpose: OperationPurpose = attrs.field(converter=_op_purpose)
+    partner: Agency | None = attrs.field(default=None, converter=_opt_agency)
+
+
+@attrs.frozen
+class DecisionRequest:
+    """The input document: "may I do this?". Invalid requests cannot be built.
+
+    Raises :class:`InvalidRequest` listing every problem with its field path.
+    """
+
+    action: Action = attrs.field(converter=_action)
+    actor: Actor
+    subject: Subject | None = None
+    counterpart: Counterpart | None = None
+    authority: tuple[Authority, ...] | None = attrs.field(default=None, converter=_authorities)
+    purpose: Purpose | None = attrs.field(default=None, converter=_opt_purpose)
+    criminal_case: CriminalCase | None = None
+    information: tuple[Information, ...] | None = attrs.field(default=None, converter=_information)
+    operation: Operation | None = None
+    occurred_at: str | None = None
+    _json: bytes = attrs.field(init=False, repr=False, eq=False, default=b"")
+
+    def __attrs_post_init__(self) -> None:
+        data = _dump(self)
+        problems: list[str] = []
+        _check(DecisionRequest, data, "", problems)
+        if problems:
+            raise InvalidRequest(problems)
+        object.__setattr__(self, "_json", json.dumps(data, separators=(",", ":")).encode())
+
+    def to_input(self) -> dict[str, Any]:
+        """Return the input document as JSON-ready data; unset optional fields are omitted."""
+        return _dump(self)
+
+    def to_json(self) -> bytes:
+        """Return the input document as compact UTF-8 JSON, computed once at construction."""
+        return self._json
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+        """Build from an input document; unknown fields and every other problem are reported."""
+        problems: list[str] = []
+        _check(cls, data, "", problems)
+        if problems:
+            raise InvalidRequest(problems)
+        return cast("Self", _load(cls, data))
+
+
+# -- one walker per direction, driven by the class annotations ---------------------------
+
+
+@attrs.frozen
+class _Field:
+    name: str
+    kind: Any
+    required: bool
+    many: bool
+
+
+def _fields_of(cls: type[Any]) -> tuple[_Field, ...]:
+    hints = typing.get_type_hints(cls)
+    out = []
+    for f in attrs.fields(cls):
+        if not f.init:
+            continue
+        hint = hints[f.name]
+        args = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
+        inner = [a for a in args if a is not type(None)]
+        kind = inner[0]
+        many = typing.get_origin(kind) is tuple
+        if many:
+            kind = typing.get_args(kind)[0]
+        out.append(_Field(f.name, kind, f.default is attrs.NOTHING, many))
+    return tuple(out)
+
+
+_CLASSES = (Actor, Charge, Subject, Counterpart, Authority, CriminalCase, Operation)
+_SPECS: dict[type[Any], tuple[_Field, ...]] = {c: _fields_of(c) for c in _CLASSES}
+_SPECS[DecisionRequest] = _fields_of(DecisionRequest)
+_NAMES = {c: frozenset(f.name for f in spec) for c, spec in _SPECS.items()}
+_CHOICES = {
+    k: ", ".join(m.value for m in k)
+    for spec in _SPECS.values()
+    for f in spec
+    if isinstance(k := f.kind, type) and issubclass(k, enum.StrEnum)
+}
+
+
+class _Wrong:
+    """A value of the wrong Python type where an attrs object belongs (reported, not sent)."""
+
+    def __init__(self, value: object) -> None:
+        self.value = value
+
+
+def _dump(obj: object) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for f in _SPECS[type(obj)]:
+        value = getattr(obj, f.name)
+        if value is None:
+            continue
+        if f.many and isinstance(value, tuple):
+            out[f.name] = [_dump_one(f.kind, v) for v in value]
+        else:
+            out[f.name] = _dump_one(f.kind, value)
+    return out
+
+
+def _dump_one(kind: Any, value: object) -> Any:
+    if kind in _SPECS:
+        return _dump(value) if type(value) is kind else _Wrong(value)
+    return value.value if isinstance(value, enum.Enum) else value
+
+
+def _check(cls: type[Any], data: object, path: str, problems: list[str]) -> None:
+    if not isinstance(data, Mapping):
+        got = type(data.value if isinstance(data, _Wrong) else data).__name__
+        problems.append(f"{path or 'request'}: must be {cls.__name__} (an object), not {got}")
+        return
+    unknown = sorted(str(k) for k in data if k not in _NAMES[cls])
+    if unknown:
+        problems.append(f"{path or 'request'}: unknown field(s) {', '.join(unknown)}")
+    for f in _SPECS[cls]:
+        where = f"{path}.{f.name}" if path else f.name
+        value = data.get(f.name)
+        if value is None:
+            if f.required or f.name in data:
+                problems.append(
+                    f"{where}: required" if f.required else f"{where}: must not be null"
+                )
+            continue
+        if not f.many:
+            _check_one(f.kind, value, where, problems)
+        elif not isinstance(value, (list, tuple)):
+            problems.append(f"{where}: must be a list")
+        else:
+            for i, item in enumerate(value):
+                _check_one(f.kind, item, f"{where}[{i}]", problems)
+
+
+def _check_one(kind: Any, value: object, where: str, problems: list[str]) -> None:
+    if kind in _SPECS:
+        _check(kind, value, where, problems)
+    elif kind is bool:
+        if not isinstance(value, bool):
+            problems.append(f"{where}: must be true or false")
+    elif kind in _CHOICES:
+        if not isinstance(value, str) or value not in kind._value2member_map_:
+            problems.append(f"{where}: must be one of {_CHOICES[kind]}")
+    elif not isinstance(value, str) or not value.strip():
+        problems.append(f"{where}: must be a non-empty string")
+    elif where == "occurred_at" and not _is_rfc3339(value):
+        problems.append(f"{where}: must be an RFC 3339 date-time")
+
+
+def _is_rfc3339(value: str) -> bool:
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return "T" in value.upper() and parsed.tzinfo is not None
+
+
+def _load(cls: type[Any], data: Mapping[str, Any]) -> object:
+    kwargs: dict[str, Any] = {}
+    for f in _SPECS[cls]:
+        if f.name not in data:
+            continue
+        value = data[f.name]
+        if f.kind in _SPECS:
+            value = [_load(f.kind, v) for v in value] if f.many else _load(f.kind, value)
+        kwargs[f.name] = value
+    return cls(**kwargs)
+
+
+# -- the decision document ------------------------------------------------------------------
+
+
+class Outcome(enum.StrEnum):
+    """The derived outcome: any violation denies; else any escalation escalates."""
+
+    ALLOW = "allow"
+    DENY = "deny"
+    ESCALATE = "escalate"
+
+
+#: The fail-closed rule a client reports when the engine gives no usable decision.
+ENGINE_RULE = "TP-ENGINE-01"
+_LISTS = ("violations", "exceptions", "escalations", "obligations")
+_OPTIONAL_TEXT = ("title", "citation", "confidence")
+
+
+@attrs.frozen
+class Finding:
+    """One entry of a decision list: the provision (``rule``) and what it says here.
+
+    ``lifts`` names the provisions an exception lifted (empty for other entries).
+    """
+
+    rule: str
+    message: str
+    title: str | None = None
+    citation: str | None = None
+    confidence: str | None = None
+    lifts: tuple[str, ...] = ()
+
+
+@attrs.frozen
+class Decision:
+    """The engine's answer: the outcome and the provisions that gave it.
+
+    ``allowed`` is true only when ``outcome`` is ``allow``; a decision that says otherwise
+    is never built.
+    """
+
+    outcome: Outcome
+    allowed: bool
+    violations: tuple[Finding, ...] = ()
+    exceptions: tuple[Finding, ...] = ()
+    escalations: tuple[Finding, ...] = ()
+    obligations: tuple[Finding, ...] = ()
+    policy_revision: str | None = None
+    decision_id: str | None = None
+
+    @classmethod
+    def from_result(cls, result: object, *, decision_id: str | None = None) -> Decision:
+        """Parse ``data.trustpolicy.decision``; raise InvalidRequest if it is not one."""
+        if not isinstance(result, dict):
+            kind = "undefined" if result is None else type(result).__name__
+            raise InvalidRequest(
+                [f"result: must be a decision object, got {kind}"], what="decision"
+            )
+        problems: list[str] = []
+        outcome = result.get("outcome")
+        if not isinstance(outcome, str) or outcome not in Outcome._value2member_map_:
+            problems.append(f"outcome: must be one of allow, deny, escalate, got {outcome!r}")
+        allowed = result.get("allowed")
+        if not isinstance(allowed, bool):
+            problems.append("allowed: must be true or false")
+        elif allowed != (outcome == Outcome.ALLOW):
+            problems.append(f"allowed: is {allowed} while outcome is {outcome!r}")
+        lists = _parse_lists(result, problems)
+        if lists.get("violations") and outcome != Outcome.DENY:
+            problems.append(f"outcome: is {outcome!r} although there are violations")
+        if lists.get("escalations") and outcome == Outcome.ALLOW:
+            problems.append("outcome: is 'allow' although there are escalations")
+        revision = _parse_revision(result, problems)
+        if problems:
+            raise InvalidRequest(problems, what="decision")
+        return cls(
+            outcome=Outcome(cast("str", outcome)),
+            allowed=cast("bool", allowed),
+            policy_revision=revision,
+            decision_id=decision_id,
+            **lists,
+        )
+
+    @classmethod
+    def engine_failure(cls, reason: str) -> Decision:
+        """Build the fail-closed deny (rule ``TP-ENGINE-01``) used when no decision can be had."""
+        finding = Finding(
+            rule=ENGINE_RULE,
+            title="No decision from the policy engine",
+            message=(
+                f"The policy engine gave no usable decision ({reason}). "
+                "Do not act until a decision is available."
+            ),
+            citation="trustpolicy fail-closed rule TP-ENGINE-01",
+            confidence="engine",
+        )
+        return cls(outcome=Outcome.DENY, allowed=False, violations=(finding,))
+
+    @property
+    def rules(self) -> frozenset[str]:
+        """Every rule id named anywhere in the decision."""
+        return frozenset(
+            f.rule
+            for f in (*self.violations, *self.exceptions, *self.escalations, *self.obligations)
+        )
+
+    def explain(self) -> str:
+        """Plain sentences for an officer's screen: the answer first, then the reasons."""
+        head = {
+            Outcome.ALLOW: "Allowed.",
+            Outcome.DENY: "Not allowed.",
+            Outcome.ESCALATE: "Stop: this needs legal review before anyone acts.",
+        }[self.outcome]
+        lines = [head]
+        sections = (
+            ("Not allowed", self.violations),
+            ("Legal review", self.escalations),
+            ("Exception applied", self.exceptions),
+            ("Required", self.obligations),
+        )
+        for label, findings in sections:
+            lines.extend(f"{label}: {_sentence(f)}" for f in findings)
+        return "\n".join(lines)
+
+
+def _parse_finding(entry: object, where: str, problems: list[str]) -> Finding | None:
+    if not isinstance(entry, dict):
+        problems.append(f"{where}: must be an object")
+        return None
+    wrong = [k for k in ("rule", "message") if not isinstance(entry.get(k), str)]
+    wrong += [k for k in (*_OPTIONAL_TEXT, "lifts") if k in entry and not isinstance(entry[k], str)]
+    problems.extend(f"{where}.{k}: must be a string" for k in wrong)
+    lifted = entry.get("lifted")
+    if lifted is not None and not (
+        isinstance(lifted, list) and all(isinstance(x, str) for x in lifted)
+    ):
+        problems.append(f"{where}.lifted: must be a list of strings")
+        return None
+    if wrong:
+        return None
+    if lifted is None:
+        lifted = [x.strip() for x in entry.get("lifts", "").split(",") if x.strip()]
+    return Finding(
+        rule=entry["rule"],
+        message=entry["message"],
+        title=entry.get("title"),
+        citation=entry.get("citation"),
+        confidence=entry.get("confidence"),
+        lifts=tuple(lifted),
+    )
+
+
+def _parse_lists(result: dict[str, Any], problems: list[str]) -> dict[str, tuple[Finding, ...]]:
+    lists: dict[str, tuple[Finding, ...]] = {}
+    for key in _LISTS:
+        entries = result.get(key)
+        if not isinstance(entries, list):
+            problems.append(f"{key}: must be a list")
+            continue
+        parsed = [_parse_finding(e, f"{key}[{i}]", problems) for i, e in enumerate(entries)]
+        lists[key] = tuple(f for f in parsed if f is not None)
+    return lists
+
+
+def _parse_revision(result: dict[str, Any], problems: list[str]) -> str | None:
+    policy = result.get("policy")
+    if policy is None:
+        return None
+    revision = policy.get("revision") if isinstance(policy, dict) else policy
+    if revision is not None and not isinstance(revision, str):
+        problems.append("policy.revision: must be a string")
+        return None
+    return revision
+
+
+def _sentence(finding: Finding) -> str:
+    source = ", ".join(x for x in (finding.rule, finding.citation) if x)
+    text = f"{finding.message.rstrip()} ({source})"
+    if finding.confidence == "interpretation":
+        text += " This rests on an interpretation that still needs legal sign-off."
+    return text
