@@ -7,6 +7,8 @@ gave the answer. Every error is a :class:`TrustPolicyError`; none ever becomes a
 
 from __future__ import annotations
 
+from trustpolicy._async_client import AsyncClient
+from trustpolicy._client import Client, OnError
 from trustpolicy._engine import LocalOPA
 from trustpolicy._errors import (
     BundleError,
@@ -19,19 +21,68 @@ from trustpolicy._errors import (
     ToolNotFound,
     TrustPolicyError,
 )
+from trustpolicy._models import (
+    Action,
+    Actor,
+    ActorRole,
+    Agency,
+    Authority,
+    AuthorityType,
+    CaseCategory,
+    Charge,
+    Counterpart,
+    CriminalCase,
+    Decision,
+    DecisionRequest,
+    Finding,
+    Information,
+    Issuer,
+    Operation,
+    OperationPurpose,
+    Outcome,
+    Purpose,
+    Severity,
+    Subject,
+    SubjectRole,
+)
 from trustpolicy._tools import OPA_VERSION, REGAL_VERSION, find_tool, policies_dir
 
 __all__ = [
     "OPA_VERSION",
     "REGAL_VERSION",
+    "Action",
+    "Actor",
+    "ActorRole",
+    "Agency",
+    "AsyncClient",
+    "Authority",
+    "AuthorityType",
     "BundleError",
+    "CaseCategory",
+    "Charge",
+    "Client",
     "CollectorError",
     "ConfigError",
+    "Counterpart",
+    "CriminalCase",
+    "Decision",
+    "DecisionRequest",
     "EngineError",
     "EngineUnavailable",
+    "Finding",
+    "Information",
     "InvalidRequest",
+    "Issuer",
     "LocalOPA",
+    "OnError",
+    "Operation",
+    "OperationPurpose",
+    "Outcome",
+    "Purpose",
+    "Severity",
     "SignatureError",
+    "Subject",
+    "SubjectRole",
     "ToolNotFound",
     "TrustPolicyError",
     "find_tool",

@@ -1,0 +1,228 @@
+"""Ask an OPA agent for Trust Act decisions, over one keep-alive HTTP session.
+
+Fail closed: an unreachable or slow engine, an HTTP error, an undefined result or anything
+that is not a decision document either raises a :class:`TrustPolicyError`
+(``on_error="raise"``, the default) or becomes a ``deny`` decision with rule
+``TP-ENGINE-01`` and the reason (``on_error="deny"``). Neither path ever allows.
+A malformed request raises :class:`InvalidRequest` before anything is sent, in both modes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import urlsplit
+
+import requests
+from opa_client import OpaClient
+
+from trustpolicy._errors import EngineError, EngineUnavailable, InvalidRequest, TrustPolicyError
+from trustpolicy._models import Decision, DecisionRequest
+
+if TYPE_CHECKING:
+    from types import TracebackType
+    from typing import Self
+
+__all__ = ["Client", "OnError"]
+
+#: What a client does when it gets no usable decision: raise, or return a TP-ENGINE-01 deny.
+OnError = Literal["raise", "deny"]
+
+DEFAULT_URL = "http://127.0.0.1:8181"
+DECISION_PATH = "trustpolicy/decision"
+BATCH_PATH = "trustpolicy/batch"
+REVISION_PATH = "trustpolicy/revision"
+_HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
+
+
+# -- shared by Client and AsyncClient: pure functions of bytes, no transport --------------
+
+
+def as_request(request: DecisionRequest | Mapping[str, Any]) -> DecisionRequest:
+    """Accept a DecisionRequest or an input document; raise InvalidRequest before any I/O."""
+    if isinstance(request, DecisionRequest):
+        return request
+    if isinstance(request, Mapping):
+        return DecisionRequest.from_dict(request)
+    raise InvalidRequest([f"request: must be a DecisionRequest or a mapping, not {type(request)}"])
+
+
+def batch_body(requests_: Iterable[DecisionRequest | Mapping[str, Any]]) -> tuple[bytes, int]:
+    """Build the body of one batch query; return it with how many decisions it must yield."""
+    parts = [as_request(r).to_json() for r in requests_]
+    return b'{"input":{"requests":[' + b",".join(parts) + b"]}}", len(parts)
+
+
+def check_mode(on_error: str) -> None:
+    """Reject an unknown ``on_error`` at construction (a typo must not change the failure mode)."""
+    if on_error not in ("raise", "deny"):
+        raise ValueError(f"on_error must be 'raise' or 'deny', not {on_error!r}")
+
+
+def read_body(status: int, content: bytes, url: str) -> dict[str, Any]:
+    """Decode OPA's answer; a non-200 answer or non-JSON becomes EngineError with OPA's message."""
+    try:
+        body = json.loads(content) if content else None
+    except ValueError:
+        body = None
+    if status != 200:  # noqa: PLR2004
+        message = None
+        if isinstance(body, dict):
+            message = "; ".join(
+                str(x) for x in (body.get("code"), body.get("message"), body.get("errors")) if x
+            )
+        text = message or content[:500].decode(errors="replace")
+        raise EngineError("the policy engine answered with an error", url=url, status=status,
+                          engine_message=text)  # fmt: skip
+    if not isinstance(body, dict):
+        raise EngineError("the policy engine's answer is not a JSON object", url=url, status=status)
+    return body
+
+
+def to_decision(body: dict[str, Any], url: str) -> Decision:
+    """Turn ``{"result": ..., "decision_id": ...}`` into a Decision, or raise EngineError."""
+    if "result" not in body:
+        raise EngineError(
+            "the decision is undefined: no policy answered at this path", url=url, status=200
+        )
+    try:
+        return Decision.from_result(body["result"], decision_id=body.get("decision_id"))
+    except InvalidRequest as exc:
+        raise EngineError(
+            "the engine's result is not a decision document",
+            url=url,
+            status=200,
+            engine_message="; ".join(exc.problems),
+        ) from exc
+
+
+def to_decisions(body: dict[str, Any], url: str, count: int) -> list[Decision]:
+    """Turn a batch answer into ``count`` decisions in order, or raise EngineError."""
+    result = body.get("result")
+    if not isinstance(result, list) or len(result) != count:
+        got = "undefined" if result is None else f"{type(result).__name__}"
+        if isinstance(result, list):
+            got = f"{len(result)} results"
+        raise EngineError(
+            f"the batch answer is not a list of {count} decisions ({got})", url=url, status=200
+        )
+    decision_id = body.get("decision_id")
+    return [to_decision({"result": r, "decision_id": decision_id}, url) for r in result]
+
+
+def engine_url(url: str) -> tuple[str, str, int, bool]:
+    """Normalise the base URL: (base, host, port, https)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"url must be http(s)://host[:port], not {url!r}")
+    https = parts.scheme == "https"
+    port = parts.port or (443 if https else 80)
+    return url.rstrip("/"), parts.hostname, port, https
+
+
+# -- the synchronous client -----------------------------------------------------------------
+
+
+class Client:
+    """Ask an OPA agent for decisions; one keep-alive session, no proxy lookups.
+
+    Built on opa-python-client's :class:`OpaClient`, which gives the session (bearer token
+    header, connection retries) and the health check. Its ``query_rule`` falls short for a
+    fail-closed decision API, so decisions are posted on that session directly: it drops
+    OPA's error body (``raise_for_status``), returns ``{}`` for an undefined decision
+    instead of failing, re-encodes the input on every call, and its ``bulk_query_rule``
+    runs an ad-hoc ``/v1/query`` (no decision-logged ``decision_id``, Rego text built from
+    JSON) where we ask the policy's own ``batch`` rule.
+    """
+
+    def __init__(
+        self,
+        url: str = DEFAULT_URL,
+        *,
+        token: str | None = None,
+        timeout: float = 2.0,
+        retries: int = 1,
+        on_error: OnError = "raise",
+        verify: bool | str = True,
+        decision_path: str = DECISION_PATH,
+        batch_path: str = BATCH_PATH,
+    ) -> None:
+        check_mode(on_error)
+        self.url, host, port, https = engine_url(url)
+        self.timeout = timeout
+        self.on_error: OnError = on_error
+        self._decision_url = f"{self.url}/v1/data/{decision_path.strip('/')}"
+        self._batch_url = f"{self.url}/v1/data/{batch_path.strip('/')}"
+        self._revision_url = f"{self.url}/v1/data/{REVISION_PATH}"
+        self._opa = OpaClient(
+            host=host, port=port, ssl=https, token=token, retries=retries, timeout=timeout
+        )
+        self._session: requests.Session = self._opa._session  # noqa: SLF001 - its configured session
+        self._session.trust_env = False  # loopback and agents: never look up or use a proxy
+        self._session.verify = verify
+        self._session.headers.update(_HEADERS)
+
+    def decide(self, request: DecisionRequest | Mapping[str, Any]) -> Decision:
+        """Ask for one decision (``data.trustpolicy.decision``)."""
+        body = b'{"input":' + as_request(request).to_json() + b"}"
+        try:
+            return to_decision(self._post(self._decision_url, body), self._decision_url)
+        except TrustPolicyError as exc:
+            return self._fail(exc)
+
+    def decide_many(
+        self, requests_: Iterable[DecisionRequest | Mapping[str, Any]]
+    ) -> list[Decision]:
+        """Ask for many decisions in one round trip; order kept, each as ``decide`` gives it."""
+        body, count = batch_body(requests_)
+        if count == 0:
+            return []
+        try:
+            return to_decisions(self._post(self._batch_url, body), self._batch_url, count)
+        except TrustPolicyError as exc:
+            return [self._fail(exc)] * count
+
+    def health(self, *, bundles: bool = True) -> bool:
+        """Whether the agent is up (and, with ``bundles``, has activated its bundles)."""
+        return bool(self._opa.check_health({"bundles": "true"} if bundles else None))
+
+    def policy_revision(self) -> str:
+        """Return the revision of the policy bundle(s) the agent serves (``unbundled`` if none)."""
+        body = self._post(self._revision_url, b"{}")
+        revision = body.get("result")
+        if not isinstance(revision, str):
+            raise EngineError("no policy revision at this path", url=self._revision_url)
+        return revision
+
+    def close(self) -> None:
+        """Close the keep-alive session."""
+        self._opa.close_connection()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Client(url={self.url!r}, on_error={self.on_error!r})"
+
+    def _post(self, url: str, body: bytes) -> dict[str, Any]:
+        try:
+            resp = self._session.post(url, data=body, timeout=self.timeout)
+        except requests.Timeout as exc:
+            raise EngineUnavailable(f"no answer within {self.timeout}s", url=url) from exc
+        except requests.RequestException as exc:
+            raise EngineUnavailable(f"cannot reach the policy engine: {exc}", url=url) from exc
+        return read_body(resp.status_code, resp.content, url)
+
+    def _fail(self, exc: TrustPolicyError) -> Decision:
+        if self.on_error == "deny":
+            return Decision.engine_failure(str(exc))
+        raise exc
