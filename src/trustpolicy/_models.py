@@ -20,6 +20,31 @@ import attrs
 
 from trustpolicy._errors import InvalidRequest
 
+__all__ = [
+    "Action",
+    "Actor",
+    "ActorRole",
+    "Agency",
+    "Authority",
+    "AuthorityType",
+    "CaseCategory",
+    "Charge",
+    "Counterpart",
+    "CriminalCase",
+    "Decision",
+    "DecisionRequest",
+    "Finding",
+    "Information",
+    "Issuer",
+    "Operation",
+    "OperationPurpose",
+    "Outcome",
+    "Purpose",
+    "Severity",
+    "Subject",
+    "SubjectRole",
+]
+
 E = TypeVar("E", bound=enum.StrEnum)
 
 
