@@ -6,9 +6,9 @@ import copy
 import json
 
 import pytest
-from conftest import WORKED_EXAMPLES
 
 import trustpolicy
+from conftest import WORKED_EXAMPLES
 from trustpolicy import (
     Action,
     Actor,
@@ -20,8 +20,12 @@ from trustpolicy import (
     InvalidRequest,
     Outcome,
     Subject,
+    _async_client,
+    _client,
+    _engine,
+    _errors,
+    _models,
 )
-from trustpolicy import _async_client, _client, _engine, _errors, _models
 
 EXAMPLES = json.loads(WORKED_EXAMPLES.read_text())
 
@@ -89,18 +93,24 @@ def test_every_problem_is_listed_with_its_path() -> None:
             }
         )
     assert info.value.problems == (
-        "action: must be one of inquire_status, detain, arrest, transfer_custody, "
-        "share_information, commit_resources, perform_immigration_function, join_operation, "
-        "receive_detainer",
+        (
+            "action: must be one of inquire_status, detain, arrest, transfer_custody, "
+            "share_information, commit_resources, perform_immigration_function, join_operation, "
+            "receive_detainer"
+        ),
         "actor.agency: must be a non-empty string",
         "actor.role: must be one of police_officer, city_employee",
         "subject.in_custody: must be true or false",
-        "subject.charges[0].severity: must be one of infraction, misdemeanor, felony, "
-        "serious_violent_felony",
+        (
+            "subject.charges[0].severity: must be one of infraction, misdemeanor, felony, "
+            "serious_violent_felony"
+        ),
         "authority[1].type: required",
-        "information[1]: must be one of name, date_of_birth, home_address, work_address, "
-        "phone, physical_description, photo, incident_report, release_date, custody_status, "
-        "immigration_status, citizenship, criminal_history, aggregate_statistics",
+        (
+            "information[1]: must be one of name, date_of_birth, home_address, work_address, "
+            "phone, physical_description, photo, incident_report, release_date, custody_status, "
+            "immigration_status, citizenship, criminal_history, aggregate_statistics"
+        ),
         "occurred_at: must be an RFC 3339 date-time",
     )
     assert isinstance(info.value, ValueError)
@@ -231,8 +241,10 @@ def test_explain_reads_as_sentences_for_an_officer() -> None:
     )
     assert decision.explain().splitlines() == [
         "Not allowed.",
-        "Not allowed: Release the person. (BTA-DET-01, Boston Trust Act (2019) § 2) "
-        "This rests on an interpretation that still needs legal sign-off.",
+        (
+            "Not allowed: Release the person. (BTA-DET-01, Boston Trust Act (2019) § 2) "
+            "This rests on an interpretation that still needs legal sign-off."
+        ),
         "Required: Record the detainer. (BTA-RPT-01)",
     ]
 
