@@ -1,4 +1,4 @@
-"""The decision-log collector against real OPA agents: nothing lost, nothing twice, nothing personal."""
+"""The collector against real OPA agents: nothing lost, nothing twice, nothing personal."""
 
 from __future__ import annotations
 
@@ -6,19 +6,21 @@ import gzip
 import json
 import logging
 import sqlite3
+import subprocess
 import time
 import uuid
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import requests
 
+from conftest import WORKED_EXAMPLES
 from trustpolicy import CollectorError, ConfigError, policies_dir
 from trustpolicy._collector import Collector, DecisionStore, collector_app, project_input
 from trustpolicy._engine import LocalOPA
 
-from conftest import WORKED_EXAMPLES
+if TYPE_CHECKING:
+    from pathlib import Path
 
 TOKEN = "agent-c11-" + "x" * 24
 EXAMPLES = json.loads(WORKED_EXAMPLES.read_text())
@@ -155,7 +157,7 @@ def _raw_database_text(db: Path) -> str:
         row
         for table in ("decisions", "agent_status")
         for row in con.execute(f"SELECT * FROM {table}")
-    ]  # noqa: E501
+    ]
     files = b"".join(p.read_bytes() for p in db.parent.glob(db.name + "*"))
     return json.dumps(rows) + files.decode("latin-1")
 
@@ -252,9 +254,8 @@ def test_bad_configuration_is_a_config_error(db: Path) -> None:
     with pytest.raises(ConfigError):
         collector_app(store, {"agent": "short"})
     store.close()
-    with Collector(db, {"a": TOKEN}) as first:
-        with pytest.raises(CollectorError):
-            Collector(db, {"a": TOKEN}, port=first.port).start()
+    with Collector(db, {"a": TOKEN}) as first, pytest.raises(CollectorError):
+        Collector(db, {"a": TOKEN}, port=first.port).start()
     with pytest.raises(CollectorError):
         DecisionStore(db / "not-a-dir" / "x.sqlite")
 
@@ -274,8 +275,6 @@ def _schema_fields(schema: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 
 def test_mask_keeps_only_contract_fields_with_the_contract_enumerations(opa_bin: Path) -> None:
     """The Rego mask, the collector's projection and the input schema agree field by field."""
-    import subprocess
-
     schema = _schema_fields(json.loads(SCHEMA.read_text()))
     out = subprocess.run(
         [
@@ -312,8 +311,7 @@ def test_mask_keeps_only_contract_fields_with_the_contract_enumerations(opa_bin:
     }
     assert rego == {k: v for k, v in schema.items() if k not in dropped}
     full = {
-        k: ("x" if v == "string" else True if v == "boolean" else sorted(v)[0])
-        for k, v in rego.items()
+        k: ("x" if v == "string" else True if v == "boolean" else min(v)) for k, v in rego.items()
     }
     sample: dict[str, Any] = {}
     for path, value in full.items():
