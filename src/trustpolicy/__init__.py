@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from trustpolicy._async_client import AsyncClient
 from trustpolicy._client import Client, OnError
+from trustpolicy._collector import Collector, DecisionStore, LoggedDecision, StoreResult
 from trustpolicy._engine import LocalOPA
 from trustpolicy._errors import (
     BundleError,
@@ -45,6 +46,7 @@ from trustpolicy._models import (
     Subject,
     SubjectRole,
 )
+from trustpolicy._report import annual_report
 from trustpolicy._tools import OPA_VERSION, REGAL_VERSION, find_tool, policies_dir
 
 __all__ = [
@@ -61,12 +63,14 @@ __all__ = [
     "CaseCategory",
     "Charge",
     "Client",
+    "Collector",
     "CollectorError",
     "ConfigError",
     "Counterpart",
     "CriminalCase",
     "Decision",
     "DecisionRequest",
+    "DecisionStore",
     "EngineError",
     "EngineUnavailable",
     "Finding",
@@ -74,6 +78,7 @@ __all__ = [
     "InvalidRequest",
     "Issuer",
     "LocalOPA",
+    "LoggedDecision",
     "OnError",
     "Operation",
     "OperationPurpose",
@@ -81,10 +86,12 @@ __all__ = [
     "Purpose",
     "Severity",
     "SignatureError",
+    "StoreResult",
     "Subject",
     "SubjectRole",
     "ToolNotFound",
     "TrustPolicyError",
+    "annual_report",
     "find_tool",
     "policies_dir",
 ]
