@@ -7,7 +7,10 @@ gave the answer. Every error is a :class:`TrustPolicyError`; none ever becomes a
 
 from __future__ import annotations
 
+from trustpolicy._agent_config import agent_config, write_agent_config
 from trustpolicy._async_client import AsyncClient
+from trustpolicy._bundle import Bundle, BundleInfo, build_bundle, read_bundle
+from trustpolicy._bundle_server import BundleServer, PublishedBundle, load_tokens
 from trustpolicy._client import Client, OnError
 from trustpolicy._collector import Collector, DecisionStore, LoggedDecision, StoreResult
 from trustpolicy._engine import LocalOPA
@@ -47,6 +50,15 @@ from trustpolicy._models import (
     SubjectRole,
 )
 from trustpolicy._report import annual_report
+from trustpolicy._signing import (
+    KeyPair,
+    SigningKey,
+    VerificationKey,
+    VerifiedBundle,
+    generate_signing_key,
+    sign_bundle,
+    verify_bundle,
+)
 from trustpolicy._tools import OPA_VERSION, REGAL_VERSION, find_tool, policies_dir
 
 __all__ = [
@@ -59,7 +71,10 @@ __all__ = [
     "AsyncClient",
     "Authority",
     "AuthorityType",
+    "Bundle",
     "BundleError",
+    "BundleInfo",
+    "BundleServer",
     "CaseCategory",
     "Charge",
     "Client",
@@ -77,21 +92,34 @@ __all__ = [
     "Information",
     "InvalidRequest",
     "Issuer",
+    "KeyPair",
     "LocalOPA",
     "LoggedDecision",
     "OnError",
     "Operation",
     "OperationPurpose",
     "Outcome",
+    "PublishedBundle",
     "Purpose",
     "Severity",
     "SignatureError",
+    "SigningKey",
     "StoreResult",
     "Subject",
     "SubjectRole",
     "ToolNotFound",
     "TrustPolicyError",
+    "VerificationKey",
+    "VerifiedBundle",
+    "agent_config",
     "annual_report",
+    "build_bundle",
     "find_tool",
+    "generate_signing_key",
+    "load_tokens",
     "policies_dir",
+    "read_bundle",
+    "sign_bundle",
+    "verify_bundle",
+    "write_agent_config",
 ]
