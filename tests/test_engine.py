@@ -5,6 +5,8 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -114,3 +116,23 @@ def test_default_serves_project_policies(opa_bin: Path, policies: Path) -> None:
         status, body = _post(opa.url, "/v1/data/trustpolicy/decision", {"input": {}})
         assert status == 200
         assert body["result"]["allowed"] is False
+
+
+def test_testing_plugin_gives_users_a_running_engine(tmp_path: Path) -> None:
+    (tmp_path / "conftest.py").write_text('pytest_plugins = ["trustpolicy.testing"]\n')
+    (tmp_path / "test_user.py").write_text(
+        "def test_detainer(local_opa, trustpolicy_client):\n"
+        "    assert local_opa.url.startswith('http://127.0.0.1:')\n"
+        "    decision = trustpolicy_client.decide({'action': 'receive_detainer',\n"
+        "        'actor': {'agency': 'BPD', 'role': 'police_officer', 'district': 'C-11'}})\n"
+        "    assert [o.rule for o in decision.obligations] == ['BTA-RPT-01']\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
