@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import requests
 
-from trustpolicy import EngineUnavailable
+from trustpolicy import ConfigError, EngineUnavailable
 from trustpolicy._agent_config import agent_config, write_agent_config
 from trustpolicy._bundle import build_bundle, read_bundle, write_archive
 from trustpolicy._bundle_server import BundleServer
@@ -213,3 +213,44 @@ def _active_revision(received: list[tuple[str, Any]]) -> str | None:
     bundles = reports[-1].get("bundles", {}) if reports else {}
     revision: str | None = bundles.get("trustpolicy", {}).get("active_revision")
     return revision
+
+
+def test_agent_config_has_what_an_agent_needs(signed, tmp_path) -> None:
+    config = agent_config(
+        bundle_server_url="http://127.0.0.1:9/",
+        public_key=signed["public"],
+        token_path=tmp_path / "t",
+        collector_url="http://127.0.0.1:10",
+        collector_token_env="COLLECTOR_TOKEN",
+    )
+    bundle = config["bundles"]["trustpolicy"]
+    assert bundle["persist"] is True
+    assert bundle["signing"] == {"keyid": "trustpolicy"}
+    assert bundle["polling"]["long_polling_timeout_seconds"] == 60
+    assert config["keys"]["trustpolicy"]["key"].startswith("-----BEGIN PUBLIC KEY-----")
+    assert config["services"]["bundles"] == {
+        "url": "http://127.0.0.1:9",
+        "credentials": {"bearer": {"token_path": str(tmp_path / "t")}},
+    }
+    collector = config["services"]["collector"]
+    assert collector["credentials"] == {"bearer": {"token": "${COLLECTOR_TOKEN}"}}
+    assert config["decision_logs"]["service"] == config["status"]["service"] == "collector"
+    with pytest.raises(ConfigError, match="not both"):
+        agent_config(
+            bundle_server_url="http://x", public_key=signed["public"], token_path="a", token_env="B"
+        )
+    with pytest.raises(ConfigError, match="polling"):
+        agent_config(bundle_server_url="http://x", public_key=signed["public"], min_delay_seconds=0)
+
+
+def test_json_config_is_accepted_by_opa(signed, tmp_path) -> None:
+    config = agent_config(
+        bundle_server_url="http://127.0.0.1:1",
+        public_key=signed["public"].read_bytes(),
+        token_path=tmp_path / "bundle.token",
+        persistence_directory=tmp_path / "p2",
+    )
+    path = write_agent_config(config, tmp_path / "opa.json")
+    assert json.loads(path.read_text()) == config
+    with pytest.raises(EngineUnavailable, match="not healthy"):  # config fine, server absent
+        LocalOPA(config=path, startup_timeout=2).start()
