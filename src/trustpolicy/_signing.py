@@ -12,7 +12,6 @@ that is not in the bundle all reject the bundle. This module does the same, with
 
 from __future__ import annotations
 
-import base64
 import fnmatch
 import hashlib
 import json
@@ -32,7 +31,8 @@ from trustpolicy._bundle import SIGNATURES, Bundle, read_bundle, write_archive
 from trustpolicy._errors import ConfigError, SignatureError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Mapping, Sequence
+    from collections.abc import Iterable, Mapping, Sequence
+    from typing import Self
 
 __all__ = [
     "KeyPair",
@@ -52,37 +52,23 @@ _HMAC = frozenset({"HS256", "HS384", "HS512"})
 _ALGORITHMS = frozenset(
     {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"} | _HMAC
 )
-_HASHES = {
-    "MD5": "md5",
-    "SHA-1": "sha1",
-    "SHA-224": "sha224",
-    "SHA-256": "sha256",
-    "SHA-384": "sha384",
-    "SHA-512": "sha512",
-    "SHA-512-224": "sha512_224",
-    "SHA-512-256": "sha512_256",
-}
+#: OPA's hash names; hashlib's name is the lower case without the first dash.
+_HASHES = frozenset({"MD5", "SHA-1", "SHA-224", "SHA-256", "SHA-384", "SHA-512"})
+_HASHES |= {"SHA-512-224", "SHA-512-256"}
 _STRUCTURED = frozenset({"data.json", "data.yaml", "signatures.json", ".manifest"})
-_CURVES: dict[str, ec.EllipticCurve] = {
-    "ES256": ec.SECP256R1(),
-    "ES384": ec.SECP384R1(),
-    "ES512": ec.SECP521R1(),
-}
+_CURVES = {"ES256": ec.SECP256R1(), "ES384": ec.SECP384R1(), "ES512": ec.SECP521R1()}
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def _check_algorithm(algorithm: str) -> str:
+def _check(algorithm: str) -> None:
     if algorithm not in _ALGORITHMS:
         raise ConfigError(f"unsupported signing algorithm {algorithm!r}: use {sorted(_ALGORITHMS)}")
-    return algorithm
 
 
 @attrs.frozen
-class SigningKey:
-    """A private key (PEM) or HMAC secret, with the algorithm, key id and scope to sign with."""
-
+class _Key:
     key: bytes = attrs.field(repr=False)
-    algorithm: str = DEFAULT_ALGORITHM
+    algorithm: str = attrs.field(default=DEFAULT_ALGORITHM, validator=lambda _i, _a, v: _check(v))
     key_id: str = "trustpolicy"
     scope: str | None = None
 
@@ -94,13 +80,21 @@ class SigningKey:
         algorithm: str = DEFAULT_ALGORITHM,
         key_id: str = "trustpolicy",
         scope: str | None = None,
-    ) -> SigningKey:
-        """Read the key from ``path`` (PEM private key, or the secret for HS256)."""
-        return cls(_read_key(path), _check_algorithm(algorithm), key_id, scope)
+    ) -> Self:
+        """Read the key from ``path`` (a PEM file, or the secret for HS256)."""
+        try:
+            key = Path(path).read_bytes()
+        except OSError as exc:
+            raise ConfigError(f"cannot read key file {path}: {exc}") from exc
+        return cls(key, algorithm, key_id, scope)
+
+
+@attrs.frozen
+class SigningKey(_Key):
+    """A private key (PEM) or HMAC secret, with the algorithm, key id and scope to sign with."""
 
     def material(self) -> Any:
         """Return the key as PyJWT takes it: a private key object, or the secret bytes."""
-        _check_algorithm(self.algorithm)
         if self.algorithm in _HMAC:
             return self.key
         try:
@@ -110,48 +104,21 @@ class SigningKey:
 
 
 @attrs.frozen
-class VerificationKey:
+class VerificationKey(_Key):
     """A public key (PEM, or a certificate) or HMAC secret that bundles are verified with."""
-
-    key: bytes = attrs.field(repr=False)
-    algorithm: str = DEFAULT_ALGORITHM
-    key_id: str = "trustpolicy"
-    scope: str | None = None
-
-    @classmethod
-    def from_file(
-        cls,
-        path: Path | str,
-        *,
-        algorithm: str = DEFAULT_ALGORITHM,
-        key_id: str = "trustpolicy",
-        scope: str | None = None,
-    ) -> VerificationKey:
-        """Read the key from ``path`` (PEM public key, certificate, or HS256 secret)."""
-        return cls(_read_key(path), _check_algorithm(algorithm), key_id, scope)
 
     def material(self) -> Any:
         """Return the key as PyJWT takes it: a public key (from key, private key or cert)."""
-        _check_algorithm(self.algorithm)
         if self.algorithm in _HMAC or not self.key.lstrip().startswith(b"-----BEGIN"):
             return self.key
-        if b"CERTIFICATE" in self.key:
-            return _load(lambda: x509.load_pem_x509_certificate(self.key).public_key(), self)
-        if b"PRIVATE KEY" in self.key:
-            return _load(
-                lambda: serialization.load_pem_private_key(self.key, password=None).public_key(),
-                self,
-            )
-        return _load(lambda: serialization.load_pem_public_key(self.key), self)
-
-
-def _load(loader: Callable[[], Any], key: VerificationKey) -> Any:
-    try:
-        return loader()
-    except (ValueError, TypeError) as exc:
-        raise ConfigError(
-            f"verification key {key.key_id!r} is not a usable PEM key: {exc}"
-        ) from exc
+        try:
+            if b"CERTIFICATE" in self.key:
+                return x509.load_pem_x509_certificate(self.key).public_key()
+            if b"PRIVATE KEY" in self.key:
+                return serialization.load_pem_private_key(self.key, password=None).public_key()
+            return serialization.load_pem_public_key(self.key)
+        except (ValueError, TypeError) as exc:
+            raise ConfigError(f"verification key {self.key_id!r} is not usable: {exc}") from exc
 
 
 @attrs.frozen
@@ -176,13 +143,6 @@ class VerifiedBundle:
     def revision(self) -> str:
         """The manifest revision of the verified bundle."""
         return self.bundle.revision
-
-
-def _read_key(path: Path | str) -> bytes:
-    try:
-        return Path(path).read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"cannot read key file {path}: {exc}") from exc
 
 
 # -- hashing --------------------------------------------------------------------------
@@ -260,11 +220,11 @@ def _canonical_bytes(name: str, data: bytes) -> bytes:
 
 def file_hash(name: str, data: bytes, algorithm: str = DEFAULT_HASH) -> str:
     """Hex digest of bundle file ``name`` as OPA computes it (canonical JSON or raw bytes)."""
-    hash_name = _HASHES.get(algorithm)
-    if hash_name is None:
+    if algorithm not in _HASHES:
         raise SignatureError(f"unsupported hashing algorithm {algorithm!r}", file=name)
     if name.rsplit("/", 1)[-1] in _STRUCTURED:
         data = _canonical_bytes(name, data)
+    hash_name = algorithm.lower().replace("-", "", 1).replace("-", "_")
     return hashlib.new(hash_name, data).hexdigest()
 
 
@@ -309,15 +269,16 @@ def _segments_match(pattern: str, name: str) -> bool:
     )
 
 
-def _b64json(part: str, what: str) -> dict[str, Any]:
+def _unverified(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Read the JWT's header and claims before the key to check them with is known."""
     try:
-        raw = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
-        value = json.loads(raw)
-    except ValueError as exc:
-        raise SignatureError(f"malformed JWT {what}: {exc}", file=SIGNATURES) from exc
-    if not isinstance(value, dict):
-        raise SignatureError(f"malformed JWT {what}: not an object", file=SIGNATURES)
-    return value
+        parts = jwt.api_jws.decode_complete(token, options={"verify_signature": False})
+        claims = json.loads(parts["payload"])
+    except (jwt.PyJWTError, ValueError) as exc:
+        raise SignatureError(f"malformed JWT: {exc}", file=SIGNATURES) from exc
+    if not isinstance(claims, dict):
+        raise SignatureError("malformed JWT: the payload is not an object", file=SIGNATURES)
+    return parts["header"], claims
 
 
 def _token(bundle: Bundle) -> str:
@@ -352,21 +313,13 @@ def verify_bundle(
         bundle = read_bundle(bundle)
     by_id = {k.key_id: k for k in ([keys] if isinstance(keys, VerificationKey) else keys)}
     token = _token(bundle)
-    pieces = token.split(".")
-    if len(pieces) != 3:  # noqa: PLR2004
-        raise SignatureError("malformed JWT: expected three parts", file=SIGNATURES)
-    header, claims = _b64json(pieces[0], "header"), _b64json(pieces[1], "payload")
+    header, claims = _unverified(token)
     chosen = key_id or header.get("kid") or claims.get("keyid") or ""
     if not isinstance(chosen, str) or not chosen:
         raise SignatureError("no key id in the JWT and none configured", file=SIGNATURES)
     key = by_id.get(chosen)
     if key is None:
         raise SignatureError(f"no verification key with id {chosen!r}", file=SIGNATURES)
-    if header.get("alg") != key.algorithm:
-        raise SignatureError(
-            f"JWT algorithm {header.get('alg')!r} is not key {chosen!r}'s {key.algorithm}",
-            file=SIGNATURES,
-        )
     try:
         jwt.api_jws.decode_complete(token, key.material(), algorithms=[key.algorithm])
     except jwt.PyJWTError as exc:
@@ -436,7 +389,7 @@ def generate_signing_key(
     RS*/PS* give a 3072-bit RSA key, ES* the matching NIST curve (both PKCS#8 PEM, private
     file mode 0600, public key beside it); HS* a random 256-bit secret used for both.
     """
-    _check_algorithm(algorithm)
+    _check(algorithm)
     folder = Path(directory)
     folder.mkdir(parents=True, exist_ok=True)
     if algorithm in _HMAC:
