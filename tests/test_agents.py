@@ -254,3 +254,20 @@ def test_json_config_is_accepted_by_opa(signed, tmp_path) -> None:
     assert json.loads(path.read_text()) == config
     with pytest.raises(EngineUnavailable, match="not healthy"):  # config fine, server absent
         LocalOPA(config=path, startup_timeout=2).start()
+
+
+def test_agent_refuses_a_bundle_signed_under_an_unknown_key_id(signed, server, tmp_path) -> None:
+    token_file = tmp_path / "bundle.token"
+    token_file.write_text(TOKEN)
+    config = agent_config(
+        bundle_server_url=server.url,
+        public_key=signed["public"],
+        key_id="dept",  # the bundle's JWT names key "city"
+        token_path=token_file,
+        min_delay_seconds=1,
+        max_delay_seconds=2,
+    )
+    del config["bundles"]["trustpolicy"]["signing"]["keyid"]  # let the JWT's kid choose
+    path = write_agent_config(config, tmp_path / "opa.json")
+    with pytest.raises(EngineUnavailable, match="ID city not found"):
+        LocalOPA(config=path, startup_timeout=3).start()
