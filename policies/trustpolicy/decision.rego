@@ -73,7 +73,7 @@ _lifted := ((((((inquiry.lifted | detention.lifted) | arrest.lifted) | transfer.
 else := set()
 
 # One entry per exception that lifted a provision; "lifts" names what it lifted.
-exception_entries contains object.union(lib.applied_exceptions[exception], {"lifts": concat(", ", provisions), "lifted": provisions}) if {
+exception_entries contains object.union(lib.exception_entries[exception], {"lifts": concat(", ", provisions), "lifted": provisions}) if {
 	some [exception, _] in _lifted
 	provisions := sort({provision | some [exception, provision] in _lifted})
 }

@@ -130,42 +130,27 @@ annotation(chain) := [link.annotations |
 	link.annotations.custom.id
 ][0]
 
-# entry builds a decision entry from METADATA; notes are sentences added to the message.
-entry(chain, notes) := {
+# entry builds a decision entry from a provision's METADATA annotation; notes are sentences
+# added to the message (the guards that applied).
+entry(ann, notes) := {
 	"rule": ann.custom.id,
 	"title": ann.title,
 	"citation": ann.custom.citation,
 	"confidence": ann.custom.confidence,
 	"message": concat(" ", array.concat([ann.custom.message], sort(notes))),
-} if {
-	ann := annotation(chain)
 }
 
-# Exceptions that apply to this input, by id, each with the provisions it may lift.
-applied_exceptions[info.rule] := info if {
+# lifted_by[provision] holds the ids of the applied exceptions whose METADATA says they
+# lift that provision.
+lifted_by[provision] contains meta.custom.id if {
 	some name
 	data.trustpolicy.exceptions[name].applies
-	info := data.trustpolicy.exceptions[name].info
+	meta := data.trustpolicy.exceptions[name].meta
+	some provision in meta.custom.lifts
 }
 
-# lifting returns the ids of the applied exceptions that lift the provision with this id.
-lifting(id) := {rule |
-	some rule, info in applied_exceptions
-	id in info.lifts
-}
-
-# exception_info is entry() for an exception, with the provisions its METADATA says it lifts.
-exception_info(chain) := object.union(entry(chain, set()), {"lifts": annotation(chain).custom.lifts})
-
-# A provision's decision parts, from its METADATA and its trigger:
-# violation when triggered and no exception lifts it; lifted pairs [exception, provision].
-violations(chain, triggered, notes) := {entry(chain, notes) |
-	triggered
-	count(lifting(annotation(chain).custom.id)) == 0
-}
-
-lifted(chain, triggered) := {[exception, id] |
-	triggered
-	id := annotation(chain).custom.id
-	some exception in lifting(id)
+# The decision entry of each exception, by id.
+exception_entries[meta.custom.id] := entry(meta, set()) if {
+	some name
+	meta := data.trustpolicy.exceptions[name].meta
 }

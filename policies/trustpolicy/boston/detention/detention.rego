@@ -33,6 +33,15 @@ _immigration_hold if count(lib.civil_documents) > 0
 
 _immigration_hold if lib.immigration_bound
 
-violations := lib.violations(rego.metadata.chain(), triggered, lib.guard_notes)
+violations contains lib.entry(_meta, lib.guard_notes) if {
+	triggered
+	not lib.lifted_by[_meta.custom.id]
+}
 
-lifted := lib.lifted(rego.metadata.chain(), triggered)
+lifted contains [exception, _meta.custom.id] if {
+	triggered
+	some exception in lib.lifted_by[_meta.custom.id]
+}
+
+# The provision's METADATA: id, citation, confidence, message.
+_meta := lib.annotation(rego.metadata.chain())

@@ -36,6 +36,15 @@ _immigration_operation if lib.to_immigration_authority
 
 _immigration_operation if input.purpose == "civil_immigration_enforcement"
 
-violations := lib.violations(rego.metadata.chain(), triggered, lib.guard_notes)
+violations contains lib.entry(_meta, lib.guard_notes) if {
+	triggered
+	not lib.lifted_by[_meta.custom.id]
+}
 
-lifted := lib.lifted(rego.metadata.chain(), triggered)
+lifted contains [exception, _meta.custom.id] if {
+	triggered
+	some exception in lib.lifted_by[_meta.custom.id]
+}
+
+# The provision's METADATA: id, citation, confidence, message.
+_meta := lib.annotation(rego.metadata.chain())

@@ -22,6 +22,9 @@ _detainer_received if input.action == "receive_detainer"
 
 _detainer_received if "civil_detainer" in lib.authority_types
 
-obligations contains lib.entry(rego.metadata.chain(), _notes) if _detainer_received
+obligations contains lib.entry(_meta, _notes) if _detainer_received
 
 _notes contains "The district was not given: record it by hand." if not input.actor.district
+
+# The provision's METADATA: id, citation, confidence, message.
+_meta := lib.annotation(rego.metadata.chain())

@@ -19,109 +19,30 @@ package trustpolicy.engine.input
 
 import data.trustpolicy.lib
 
-_schema := data.trustpolicy.schema.input
+# The request checked against the published JSON Schema. OPA keeps the compiled schema in
+# its inter-query cache, so a server pays the compilation once.
+_match := json.match_schema(input, data.trustpolicy.schema.input)
 
-# The input's nodes paired with the schema node that describes them, as
-# [path, value, schema]: the root and four levels below it (the schema's depth).
-_root contains [[], input, _schema] if is_object(input)
-
-_level1 contains node if some node in _children(_root)
-
-_level2 contains node if some node in _children(_level1)
-
-_level3 contains node if some node in _children(_level2)
-
-_level4 contains node if some node in _children(_level3)
-
-_nodes := (((_root | _level1) | _level2) | _level3) | _level4
-
-_children(parents) := {[array.concat(path, [key]), value, child] |
-	some [path, parent, node] in parents
-	some key, value in parent
-	child := _child(node, key)
-}
-
-_child(node, key) := node.properties[key] if node.type == "object"
-
-_child(node, _) := node.items if node.type == "array"
-
-# Problems with the shape of the request (the schema).
+# Problems with the shape of the request (the schema), each naming its field.
 shape_problems contains "input: a JSON object with at least action and actor is required" if {
 	not is_object(input)
 }
 
-shape_problems contains sprintf("%s: must be of type %s, not %s", [_path(path), node.type, type_name(value)]) if {
-	some [path, value, node] in _nodes
-	not _type_ok(value, node.type)
+shape_problems contains _problem(error) if {
+	is_object(input)
+	some error in _match[1]
 }
 
-shape_problems contains sprintf("%s: must be one of %s", [_path(path), concat(", ", node.enum)]) if {
-	some [path, value, node] in _nodes
-	node.enum
-	not value in node.enum
+# A pattern error would echo the offending characters; say what is wrong instead.
+_problem(error) := sprintf("%s: contains control or invisible formatting characters", [_field(error.field)]) if {
+	error.type == "pattern"
 }
 
-shape_problems contains sprintf("%s: unknown field %q", [_path(path), key]) if {
-	some [path, value, node] in _nodes
-	node.additionalProperties == false
-	is_object(value)
-	some key, _ in value
-	not node.properties[key]
-}
+_problem(error) := sprintf("%s: %s", [_field(error.field), error.desc]) if error.type != "pattern"
 
-shape_problems contains sprintf("%s: required field missing", [_path(array.concat(path, [key]))]) if {
-	some [path, value, node] in _nodes
-	is_object(value)
-	some key in node.required
-	not key in object.keys(value)
-}
+_field("(root)") := "input"
 
-shape_problems contains sprintf("%s: must not be empty", [_path(path)]) if {
-	some [path, value, node] in _nodes
-	is_string(value)
-	count(value) < node.minLength
-}
-
-shape_problems contains sprintf("%s: longer than %d characters", [_path(path), node.maxLength]) if {
-	some [path, value, node] in _nodes
-	is_string(value)
-	count(value) > node.maxLength
-}
-
-shape_problems contains sprintf("%s: contains control or invisible formatting characters", [_path(path)]) if {
-	some [path, value, node] in _nodes
-	is_string(value)
-	not regex.match(node.pattern, value)
-}
-
-shape_problems contains sprintf("%s: more than %d items", [_path(path), node.maxItems]) if {
-	some [path, value, node] in _nodes
-	is_array(value)
-	count(value) > node.maxItems
-}
-
-shape_problems contains sprintf("%s: must be an RFC 3339 date-time", [_path(path)]) if {
-	some [path, value, node] in _nodes
-	node.format == "date-time"
-	is_string(value)
-	not time.parse_rfc3339_ns(value)
-}
-
-_type_ok(value, "object") if is_object(value)
-
-_type_ok(value, "array") if is_array(value)
-
-_type_ok(value, "string") if is_string(value)
-
-_type_ok(value, "boolean") if is_boolean(value)
-
-_path([]) := "input"
-
-_path(path) := trim_prefix(concat("", [_segment(key) | some key in path]), ".") if count(path) > 0
-
-_segment(key) := sprintf("[%d]", [key]) if is_number(key)
-
-_segment(key) := sprintf(".%s", [key]) if is_string(key)
+_field(field) := field if field != "(root)"
 
 # Facts a provision needs to decide, by action.
 missing_facts contains "subject.eligible_for_release: required to decide a detention (BTA-DET-01, MA-LUNN-01)" if {
@@ -168,10 +89,9 @@ problems := shape_problems | missing_facts
 # Whether the request has the shape of the contract (provisions are decided only then).
 well_formed if count(shape_problems) == 0
 
-violations contains object.union(lib.entry(rego.metadata.chain(), {_listed}), {"problems": sorted}) if {
+violations contains object.union(lib.entry(_meta, {_listing(sorted, _meta.custom.max_listed)}), {"problems": sorted}) if {
 	count(problems) > 0
 	sorted := sort(problems)
-	_listed := _listing(sorted, lib.annotation(rego.metadata.chain()).custom.max_listed)
 }
 
 _listing(sorted, limit) := concat("; ", sorted) if count(sorted) <= limit
@@ -179,3 +99,6 @@ _listing(sorted, limit) := concat("; ", sorted) if count(sorted) <= limit
 _listing(sorted, limit) := sprintf("%s; and %d more", [concat("; ", array.slice(sorted, 0, limit)), count(sorted) - limit]) if {
 	count(sorted) > limit
 }
+
+# The engine rule's METADATA: id, citation, confidence, message.
+_meta := lib.annotation(rego.metadata.chain())

@@ -33,8 +33,9 @@ _status_is_element if input.criminal_case.category == "illegal_reentry"
 _status_is_element if {
 	# "8 U.S.C. § 1326(a)" and "8 USC 1326" both normalise to "8usc1326(a)" / "8usc1326".
 	statute := regex.replace(lower(input.criminal_case.statute), `[^0-9a-z()]`, "")
-	some prefix in lib.annotation(rego.metadata.chain()).custom.status_element_statutes
+	some prefix in meta.custom.status_element_statutes
 	regex.match(sprintf("^%s($|[^0-9])", [prefix]), statute)
 }
 
-info := lib.exception_info(rego.metadata.chain())
+# The exception's METADATA: id, citation, confidence, message and what it lifts.
+meta := lib.annotation(rego.metadata.chain())

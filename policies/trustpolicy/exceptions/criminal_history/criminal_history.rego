@@ -22,10 +22,11 @@ import data.trustpolicy.lib
 applies if {
 	input.action == "share_information"
 	"criminal_history" in input.information
-	allowed := {item | some item in lib.annotation(rego.metadata.chain()).custom.allowed_information}
+	allowed := {item | some item in meta.custom.allowed_information}
 	every item in input.information {
 		item in allowed
 	}
 }
 
-info := lib.exception_info(rego.metadata.chain())
+# The exception's METADATA: id, citation, confidence, message and what it lifts.
+meta := lib.annotation(rego.metadata.chain())

@@ -33,9 +33,10 @@ import data.trustpolicy.lib
 applies if {
 	input.counterpart.agency == "ICE-HSI"
 	lib.has_criminal_case
-	input.criminal_case.category in lib.annotation(rego.metadata.chain()).custom.hsi_remit
+	input.criminal_case.category in meta.custom.hsi_remit
 	not input.purpose == "civil_immigration_enforcement"
 	not lib.to_civil_immigration_agency
 }
 
-info := lib.exception_info(rego.metadata.chain())
+# The exception's METADATA: id, citation, confidence, message and what it lifts.
+meta := lib.annotation(rego.metadata.chain())

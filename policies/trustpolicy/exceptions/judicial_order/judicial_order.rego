@@ -21,4 +21,5 @@ import data.trustpolicy.lib
 
 applies if lib.judicial_order
 
-info := lib.exception_info(rego.metadata.chain())
+# The exception's METADATA: id, citation, confidence, message and what it lifts.
+meta := lib.annotation(rego.metadata.chain())

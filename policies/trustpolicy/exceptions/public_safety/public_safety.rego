@@ -20,4 +20,5 @@ import data.trustpolicy.lib
 
 applies if input.purpose == "public_safety"
 
-info := lib.exception_info(rego.metadata.chain())
+# The exception's METADATA: id, citation, confidence, message and what it lifts.
+meta := lib.annotation(rego.metadata.chain())

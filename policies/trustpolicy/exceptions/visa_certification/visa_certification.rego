@@ -25,4 +25,5 @@ applies if {
 	input.subject.role == "victim"
 }
 
-info := lib.exception_info(rego.metadata.chain())
+# The exception's METADATA: id, citation, confidence, message and what it lifts.
+meta := lib.annotation(rego.metadata.chain())

@@ -19,9 +19,12 @@ package trustpolicy.federal.section_1373
 
 import data.trustpolicy.lib
 
-escalations contains lib.entry(rego.metadata.chain(), set()) if {
+escalations contains lib.entry(_meta, set()) if {
 	input.action == "share_information"
 	lib.immigration_bound
 	some item in input.information
-	item in lib.annotation(rego.metadata.chain()).custom.status_information
+	item in _meta.custom.status_information
 }
+
+# The provision's METADATA: id, citation, confidence, message.
+_meta := lib.annotation(rego.metadata.chain())

@@ -30,4 +30,7 @@ triggered if {
 	not lib.judicial_basis
 }
 
-violations := lib.violations(rego.metadata.chain(), triggered, set())
+violations contains lib.entry(_meta, set()) if triggered
+
+# The provision's METADATA: id, citation, confidence, message.
+_meta := lib.annotation(rego.metadata.chain())
