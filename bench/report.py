@@ -144,3 +144,16 @@ def breakdown_rows(parts: list[tuple[str, float, str]]) -> list[str]:
     out = ["| piece | µs / request | where |", "|---|---:|---|"]
     out += [f"| {name} | {_us(sec)} | {where} |" for name, sec, where in parts]
     return out
+
+
+def fix_rows(rows: list[tuple[str, float, float]], problems: list[str]) -> list[str]:
+    """Median per request of the shipped client, the candidate fixes and raw."""
+    out = ["| client | median µs / request | ÷ raw |", "|---|---:|---:|"]
+    out += [f"| {name} | {_us(med)} | {ratio:.2f}x |" for name, med, ratio in rows]
+    if problems:
+        out += ["", "Fix disagreements (these fixes are not safe as written):"]
+        out += [f"- {p}" for p in problems[:20]]
+    else:
+        out += ["", ("Every fix returned the same decisions as the shipped client, and fix A "
+                "refused every malformed request.")]  # fmt: skip
+    return out

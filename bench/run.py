@@ -27,6 +27,7 @@ import attrs
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import corpus as corpus_mod
+import experiments
 import floor as floor_mod
 import report
 import variants as v
@@ -150,6 +151,7 @@ def run(args: argparse.Namespace) -> int:
             opa_bin=opa_bin, bundle=info.path,
         )  # fmt: skip
         parts = breakdown(opa.url, docs[: args.breakdown], acc["raw_http"]["results"])
+        fixes, fix_problems = experiments.measure(opa.url, docs[: args.breakdown], bad)
         for var in variants:
             var.close()
         profile = []
@@ -165,6 +167,7 @@ def run(args: argparse.Namespace) -> int:
         "started": started, "wall": wall, "others": others, "loads": loads, "docs": docs,
         "bad": bad, "info": info, "src_note": src_note, "floor": floor, "e2e": e2e,
         "acc": acc, "variants": variants, "failures": failures, "parts": parts,
+        "fixes": fixes, "fix_problems": fix_problems,
         "profile": profile, "profile_note": profile_note, "sources": src, "opa_bin": opa_bin,
     }  # fmt: skip
     text = render(args, context)
@@ -309,6 +312,13 @@ def render(args: argparse.Namespace, c: dict[str, Any]) -> str:
         "### Where the client's time goes (each piece alone, in this process)",
         "",
         *report.breakdown_rows(c["parts"]),
+        "",
+        (
+            f"### Candidate SDK fixes (bench/experiments.py; measured, not applied; "
+            f"{args.breakdown:,} requests, interleaved request by request)"
+        ),
+        "",
+        *report.fix_rows(c["fixes"], c["fix_problems"]),
         "",
     ]
     if c["profile"]:
