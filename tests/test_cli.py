@@ -423,3 +423,23 @@ def test_report_on_a_small_store(tmp_path) -> None:
     proc = run("report", "--year", "2025", "--db", tmp_path / "missing.sqlite")
     assert proc.returncode == 2
     one_error_line(proc, "missing.sqlite")
+
+
+# -- README -------------------------------------------------------------------------------
+
+
+def test_readme_starts_with_the_two_commands_and_its_quick_start_runs(tmp_path) -> None:
+    readme = (ROOT / "README.md").read_text()
+    lines = readme.splitlines()
+    assert lines[2] == "```"
+    assert lines[3].startswith("make demo    # ")
+    assert lines[4].startswith("make test    # ")
+    assert lines[5] == "```"
+    code = readme.split("```python\n", 1)[1].split("```", 1)[0]
+    script = write(tmp_path / "quick_start.py", code)
+    proc = subprocess.run(
+        [sys.executable, script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("deny ['BTA-INFO-01', 'FED-1373-ESC']\nNot allowed.")
+    assert "pretext guard" in proc.stdout
