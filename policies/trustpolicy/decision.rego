@@ -42,45 +42,82 @@ decision := {
 # entrypoint: true
 batch := [d |
 	some request_input in object.get(input, "requests", [])
+
+	# regal ignore:with-outside-test-context,comprehension-term-assignment
 	d := decision with input as request_input
 ]
 
-outcome := "deny" if count(violations) > 0
+# Derived, never written by hand: any violation denies, else any escalation escalates.
+# A request that fails the input check is denied even if TP-INPUT-01 ever failed to report.
+default outcome := "allow"
 
-else := "escalate" if count(escalations) > 0
+outcome := "deny" if _denied
 
-else := "allow"
+outcome := "escalate" if {
+	not _denied
+	count(escalations) > 0
+}
+
+_denied if count(violations) > 0
+
+_denied if not request.well_formed
 
 # A malformed request is decided by TP-INPUT-01 alone: no provision reads garbage.
 violations := request.violations if not request.well_formed
 
-violations := request.violations | ((((((((inquiry.violations | detention.violations) | arrest.violations) | transfer.violations) | personal_information.violations) | release_information.violations) | resources.violations) | immigration_role.violations) | lunn.violations) if {
-	request.well_formed
-}
+violations := request.violations | _provision_violations if request.well_formed
+
+_provision_violations := union({
+	inquiry.violations,
+	detention.violations,
+	arrest.violations,
+	transfer.violations,
+	personal_information.violations,
+	release_information.violations,
+	resources.violations,
+	immigration_role.violations,
+	lunn.violations,
+})
+
+default escalations := set()
 
 escalations := section_1373.escalations if request.well_formed
 
-else := set()
+default obligations := set()
 
 obligations := reporting.obligations if request.well_formed
 
-else := set()
+default _lifted := set()
 
-_lifted := ((((((inquiry.lifted | detention.lifted) | arrest.lifted) | transfer.lifted) | personal_information.lifted) | release_information.lifted) | resources.lifted) | immigration_role.lifted if {
-	request.well_formed
-}
-
-else := set()
+_lifted := union({
+	inquiry.lifted,
+	detention.lifted,
+	arrest.lifted,
+	transfer.lifted,
+	personal_information.lifted,
+	release_information.lifted,
+	resources.lifted,
+	immigration_role.lifted,
+}) if request.well_formed
 
 # One entry per exception that lifted a provision; "lifts" names what it lifted.
-exception_entries contains object.union(lib.exception_entries[exception], {"lifts": concat(", ", provisions), "lifted": provisions}) if {
+exception_entries contains entry if {
 	some [exception, _] in _lifted
-	provisions := sort({provision | some [exception, provision] in _lifted})
+	entry := object.union(lib.exception_entries[exception], _lifts(exception))
 }
 
-# The revision of the bundle the decision came from.
+_lifts(exception) := {"lifts": concat(", ", lifted), "lifted": lifted} if {
+	lifted := sort({provision | some [lifter, provision] in _lifted; lifter == exception})
+}
+
+# The revision of the bundle the decision came from ("unbundled" when loaded from files).
+default revision := "unbundled"
+
 revision := concat(",", sort(_revisions)) if count(_revisions) > 0
 
-else := "unbundled"
-
-_revisions contains data.system.bundles[_].manifest.revision
+_revisions contains revision if {
+	# regal ignore:unresolved-reference
+	some bundle in data.system.bundles
+	revision := bundle.manifest.revision
+	revision != ""
+}

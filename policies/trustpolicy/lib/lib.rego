@@ -116,9 +116,15 @@ immigration_bound if to_immigration_authority
 immigration_bound if input.purpose == "civil_immigration_enforcement"
 
 # Sentences appended to a violation's message, naming the guard that applied.
-guard_notes contains "A criminal purpose was claimed without a criminal case reference, so the request is treated as civil immigration enforcement (pretext guard)." if pretext
+guard_notes contains concat(" ", [
+	"A criminal purpose was claimed without a criminal case reference,",
+	"so the request is treated as civil immigration enforcement (pretext guard).",
+]) if pretext
 
-guard_notes contains "ICE-ERO, CBP and USCIS do not qualify for the criminal exceptions: without a judicial warrant their request is civil immigration enforcement." if {
+guard_notes contains concat(" ", [
+	"ICE-ERO, CBP and USCIS do not qualify for the criminal exceptions:",
+	"without a judicial warrant their request is civil immigration enforcement.",
+]) if {
 	to_civil_immigration_agency
 	has_criminal_case
 	not judicial_basis

@@ -21,6 +21,7 @@ import data.trustpolicy.lib
 
 # The request checked against the published JSON Schema. OPA keeps the compiled schema in
 # its inter-query cache, so a server pays the compilation once.
+# regal ignore:unresolved-reference
 _match := json.match_schema(input, data.trustpolicy.schema.input)
 
 # Problems with the shape of the request (the schema), each naming its field.
@@ -57,8 +58,7 @@ missing_facts contains "authority or purpose: required to know the basis of an a
 }
 
 missing_facts contains sprintf("counterpart: required to know who receives (%s)", [rule]) if {
-	some action, rule in {"transfer_custody": "BTA-XFER-01", "share_information": "BTA-INFO-01, BTA-INFO-02"}
-	input.action == action
+	rule := {"transfer_custody": "BTA-XFER-01", "share_information": "BTA-INFO-01, BTA-INFO-02"}[input.action]
 	not input.counterpart.agency
 }
 
@@ -78,7 +78,10 @@ missing_facts contains "operation.primary_purpose: required to decide joining an
 	not input.operation.primary_purpose
 }
 
-missing_facts contains sprintf("authority[%d].issued_by: required for a %s: who issued it decides whether it is judicial", [i, doc.type]) if {
+missing_facts contains sprintf(
+	"authority[%d].issued_by: required for a %s: who issued it decides whether it is judicial",
+	[i, doc.type],
+) if {
 	some i, doc in input.authority
 	doc.type in lib.issuer_dependent_types
 	not doc.issued_by
