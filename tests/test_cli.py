@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -443,3 +444,50 @@ def test_readme_starts_with_the_two_commands_and_its_quick_start_runs(tmp_path) 
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("deny ['BTA-INFO-01', 'FED-1373-ESC']\nNot allowed.")
     assert "pretext guard" in proc.stdout
+
+
+# -- long-running servers -------------------------------------------------------------------
+
+
+def _start(*args: str | Path, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "trustpolicy", *map(str, args)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=ROOT,
+        env=env,
+    )
+
+
+def _stop(proc: subprocess.Popen[str]) -> tuple[int, str]:
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=30)
+    return proc.returncode, out
+
+
+def test_serve_and_bundle_serve_run_until_ctrl_c(tmp_path) -> None:
+    bundle = tmp_path / "b.tar.gz"
+    assert run("bundle", "build", "--out", bundle, "--revision", "served-1").returncode == 0
+    agent_port, server_port = _free_port(), _free_port()
+    agent = _start("serve", "--bundle", bundle, "--port", agent_port)
+    env = os.environ | {"TRUSTPOLICY_BUNDLE_TOKENS": f"c11={TOKEN}"}
+    server = _start("bundle", "serve", "--port", server_port, bundle, env=env)
+    try:
+        url = f"http://127.0.0.1:{server_port}/bundles/trustpolicy.tar.gz"
+        assert _healthy(server, f"http://127.0.0.1:{server_port}/health", 15)
+        assert requests.get(url, timeout=5).status_code == 401
+        got = requests.get(url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=5)
+        assert got.content == bundle.read_bytes()
+        assert _healthy(agent, f"http://127.0.0.1:{agent_port}/health?bundles", 15)
+        proc = run(
+            "decide", "--url", f"http://127.0.0.1:{agent_port}", write(tmp_path / "r.json", STOP)
+        )
+        assert proc.returncode == 1
+        assert json.loads(proc.stdout)["policy"]["revision"] == "served-1"
+    finally:
+        agent_code, agent_out = _stop(agent)
+        server_code, server_out = _stop(server)
+    assert (agent_code, server_code) == (0, 0), agent_out + server_out
+    assert "stopped" in agent_out
+    assert TOKEN not in server_out

@@ -259,8 +259,12 @@ def serve(*, bundle_path: Path, verification_key: Path | None, key_id: str, port
         click.echo(
             f"OPA {OPA_VERSION} serving {bundle_path} on {opa.url} (pid {opa.pid}); Ctrl-C stops it"
         )
-        while opa.pid is not None:
-            time.sleep(0.5)
+        try:
+            while opa.pid is not None:
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            click.echo("stopped")
+            return 0
     click.echo("OPA exited", err=True)
     return EXIT_FAILED
 

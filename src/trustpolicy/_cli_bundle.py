@@ -205,7 +205,11 @@ def serve(*, tokens_path: Path | None, host: str, port: int, bundle_path: Path) 
         )
         stamp = bundle_path.stat().st_mtime_ns
         while True:
-            time.sleep(1.0)
+            try:
+                time.sleep(1.0)
+            except KeyboardInterrupt:
+                click.echo("stopped")
+                return 0
             if bundle_path.is_file() and bundle_path.stat().st_mtime_ns != stamp:
                 stamp = bundle_path.stat().st_mtime_ns
                 click.echo(f"published revision {server.publish(bundle_path).revision}")
