@@ -299,6 +299,23 @@ def test_policy_test_command_fails_below_the_coverage_threshold(fixture_policies
     assert proc.returncode == 0, proc.stdout
 
 
+def test_failing_policy_test_is_named_and_provisions_still_count(
+    tmp_path, fixture_policies
+) -> None:
+    policies = tmp_path / "policies"
+    shutil.copytree(fixture_policies, policies)
+    failing = 'package trustpolicy.failing_test\n\ntest_lunn_holds if {\n\t"MA-LUNN-01" == "x"\n}\n'
+    (policies / "trustpolicy" / "failing_test.rego").write_text(failing)
+    proc = run("test", "--policies", policies)
+    assert proc.returncode == 1, proc.stderr
+    assert "tests: 3/4 passed" in proc.stdout
+    assert "FAIL data.trustpolicy.failing_test.test_lunn_holds" in proc.stdout
+    assert "coverage: not measured" in proc.stdout
+    proc = run("provisions", "--policies", policies, "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    assert {r["id"]: r["tests"] for r in json.loads(proc.stdout)}["MA-LUNN-01"] == 1
+
+
 # -- bundles, agent configuration, serving ------------------------------------------------
 
 

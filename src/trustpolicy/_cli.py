@@ -174,7 +174,10 @@ def test_command(*, policies: Path | None, threshold: float) -> int:
     click.echo(f"tests: {passed}/{len(report.tests)} passed")
     for failed in report.failed:
         click.echo(f"  FAIL {failed.package}.{failed.name} ({failed.file}:{failed.row})")
-    click.echo(f"coverage: {report.coverage:.2f}% (threshold {threshold:g}%)")
+    if report.coverage is None:
+        click.echo("coverage: not measured (OPA measures it only when every test passes)")
+    else:
+        click.echo(f"coverage: {report.coverage:.2f}% (threshold {threshold:g}%)")
     for name, rows in report.uncovered:
         click.echo(f"  not covered: {name}: lines {', '.join(map(str, rows))}")
     return 0 if report.ok else EXIT_FAILED

@@ -40,10 +40,14 @@ class PolicyTest:
 
 @attrs.frozen
 class PolicyTestReport:
-    """The outcome of ``opa test`` with coverage against a threshold (percent)."""
+    """The outcome of ``opa test`` with coverage against a threshold (percent).
+
+    ``coverage`` is ``None`` when it was not measured: OPA reports coverage only when every
+    test passes.
+    """
 
     tests: tuple[PolicyTest, ...]
-    coverage: float
+    coverage: float | None
     threshold: float
     files: tuple[tuple[str, float], ...]
     uncovered: tuple[tuple[str, tuple[int, ...]], ...]
@@ -56,7 +60,8 @@ class PolicyTestReport:
     @property
     def ok(self) -> bool:
         """Every test passed and coverage reached the threshold."""
-        return bool(self.tests) and not self.failed and self.coverage >= self.threshold
+        covered = self.coverage is not None and self.coverage >= self.threshold
+        return bool(self.tests) and not self.failed and covered
 
 
 def _opa_json(args: list[str], opa: Path | None) -> Any:
@@ -104,14 +109,17 @@ def rule_blocks(path: Path) -> dict[str, str]:
 
 
 def run_policy_tests(
-    policies: Path | str, *, threshold: float = 100.0, opa: Path | None = None
+    policies: Path | str,
+    *,
+    threshold: float = 100.0,
+    coverage: bool = True,
+    opa: Path | None = None,
 ) -> PolicyTestReport:
-    """Run every Rego test under ``policies`` and measure coverage against ``threshold``."""
+    """Run every Rego test under ``policies``; if all pass, measure coverage (``coverage``)."""
     src = Path(policies)
     if not src.is_dir():
         raise FileNotFoundError(f"policies directory not found: {src}")
     results = _opa_json(["test", "--format", "json", str(src)], opa)
-    coverage = _opa_json(["test", "--coverage", "--format", "json", str(src)], opa)
     sources: dict[str, list[str]] = {}
     tests = []
     for result in results or ():
@@ -131,7 +139,10 @@ def run_policy_tests(
                 source=_block(sources[file], row) if sources[file] and row else "",
             )
         )
-    files = coverage.get("files", {}) if isinstance(coverage, dict) else {}
+    report: Any = None
+    if coverage and tests and all(t.passed for t in tests):
+        report = _opa_json(["test", "--coverage", "--format", "json", str(src)], opa)
+    files = report.get("files", {}) if isinstance(report, dict) else {}
     uncovered = tuple(
         (name, _rows(info.get("not_covered", [])))
         for name, info in sorted(files.items())
@@ -139,7 +150,7 @@ def run_policy_tests(
     )
     return PolicyTestReport(
         tests=tuple(tests),
-        coverage=float(coverage.get("coverage", 0.0)) if isinstance(coverage, dict) else 0.0,
+        coverage=float(report.get("coverage", 0.0)) if isinstance(report, dict) else None,
         threshold=threshold,
         files=tuple(
             (name, float(info.get("coverage", 0.0))) for name, info in sorted(files.items())

@@ -114,7 +114,7 @@ def provisions(policies: Path | str, *, opa: Path | None = None) -> tuple[Provis
     for row in rows.values():
         for target in row["lifts"]:
             lifted_by.setdefault(target, []).append(row["id"])
-    texts = _test_texts(run_policy_tests(src, opa=opa).tests)
+    texts = _test_texts(run_policy_tests(src, coverage=False, opa=opa).tests)
     return tuple(
         Provision(
             **row,
