@@ -62,7 +62,8 @@ _denied if count(violations) > 0
 
 _denied if not request.well_formed
 
-# A malformed request is decided by TP-INPUT-01 alone: no provision reads garbage.
+# A malformed or incomplete request is decided by TP-INPUT-01 alone: no provision reads
+# garbage or guesses a missing fact.
 violations := request.violations if not request.well_formed
 
 violations := request.violations | _provision_violations if request.well_formed

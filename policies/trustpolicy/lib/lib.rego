@@ -89,8 +89,10 @@ civil_documents contains doc.type if {
 civil_documents contains doc.type if {
 	some doc in input.authority
 	doc.type in issuer_dependent_types
-	not doc.issued_by in judicial_officers
+	not _judicial_issuer(doc)
 }
+
+_judicial_issuer(doc) if doc.issued_by in judicial_officers
 
 # The act serves civil immigration enforcement: said so, or given to an immigration
 # authority without a criminal case, or to ICE-ERO, CBP or USCIS without a judicial

@@ -25,12 +25,13 @@ import data.trustpolicy.lib
 _match := json.match_schema(input, data.trustpolicy.schema.input)
 
 # Problems with the shape of the request (the schema), each naming its field.
-shape_problems contains "input: a JSON object with at least action and actor is required" if {
-	not is_object(input)
-}
+# Written positively: a request that is not there at all (no input) is not an object.
+_is_object if is_object(input)
+
+shape_problems contains "input: a JSON object with at least action and actor is required" if not _is_object
 
 shape_problems contains _problem(error) if {
-	is_object(input)
+	_is_object
 	some error in _match[1]
 }
 
@@ -41,14 +42,14 @@ _problem(error) := sprintf("%s: contains control or invisible formatting charact
 
 _problem(error) := sprintf("%s: %s", [_field(error.field), error.desc]) if error.type != "pattern"
 
-_field("(root)") := "input"
+_field(field) := "input" if lower(field) == "(root)"
 
-_field(field) := field if field != "(root)"
+_field(field) := field if lower(field) != "(root)"
 
 # Facts a provision needs to decide, by action.
 missing_facts contains "subject.eligible_for_release: required to decide a detention (BTA-DET-01, MA-LUNN-01)" if {
 	input.action == "detain"
-	not is_boolean(input.subject.eligible_for_release)
+	not _release_eligibility_known
 }
 
 missing_facts contains "authority or purpose: required to know the basis of an arrest (BTA-ARR-01)" if {
@@ -87,10 +88,16 @@ missing_facts contains sprintf(
 	not doc.issued_by
 }
 
+_release_eligibility_known if is_boolean(input.subject.eligible_for_release)
+
 problems := shape_problems | missing_facts
 
-# Whether the request has the shape of the contract (provisions are decided only then).
-well_formed if count(shape_problems) == 0
+# Whether the request has the shape of the contract and the facts its action needs; the
+# provisions are decided only then, so an incomplete request gets TP-INPUT-01 alone.
+well_formed if {
+	_is_object
+	count(problems) == 0
+}
 
 violations contains object.union(lib.entry(_meta, {_listing(sorted, _meta.custom.max_listed)}), {"problems": sorted}) if {
 	count(problems) > 0

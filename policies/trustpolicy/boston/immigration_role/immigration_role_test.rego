@@ -1,0 +1,67 @@
+package trustpolicy.boston.immigration_role_test
+
+import data.trustpolicy_test as t
+
+join(operation, fields) := t.request("join_operation", object.union({"operation": operation}, fields))
+
+test_no_287g_agreement if {
+	decision := t.decide(t.request("perform_immigration_function", {}))
+	decision.violations == {{
+		"rule": "BTA-ROLE-01",
+		"title": "No acting as an immigration officer or joining immigration operations",
+		"citation": "Boston Code § 11-1.9; Boston Trust Act (2019) § 2; 8 U.S.C. § 1357(g)",
+		"confidence": "reported",
+		"message": concat(" ", [
+			"Boston Trust Act: officers may not act as immigration officers (287(g) included) or",
+			"join an operation whose primary purpose is immigration enforcement.",
+		]),
+	}}
+}
+
+cases := {
+	"an immigration function on a criminal task force is still an immigration function": {
+		"input": t.request("perform_immigration_function", {
+			"operation": {"primary_purpose": "criminal_enforcement", "partner": "ICE-HSI"},
+			"criminal_case": {"id": "T-1"},
+		}),
+		"want": t.deny({"BTA-ROLE-01"}),
+	},
+	"an immigration enforcement operation": {
+		"input": join({"primary_purpose": "immigration_enforcement", "partner": "ICE-ERO"}, {}),
+		"want": t.deny({"BTA-ROLE-01"}),
+	},
+	"an immigration operation run by the FBI": {
+		"input": join({"primary_purpose": "immigration_enforcement", "partner": "FBI"}, {}),
+		"want": t.deny({"BTA-ROLE-01"}),
+	},
+	"a joint task force for criminal enforcement in a documented case": {
+		"input": join({"primary_purpose": "criminal_enforcement", "partner": "ICE-HSI"}, {"criminal_case": {"id": "T-2", "category": "gang"}}),
+		"want": t.want("allow", set(), {"EXC-TASK-FORCE": "BTA-ROLE-01"}, set(), set()),
+	},
+	"a 'criminal' task force with no case": {
+		"input": join({"primary_purpose": "criminal_enforcement", "partner": "ICE-HSI"}, {}),
+		"want": t.deny({"BTA-ROLE-01"}),
+	},
+	"a task force whose primary purpose is immigration": {
+		"input": join({"primary_purpose": "immigration_enforcement", "partner": "ICE-HSI"}, {"criminal_case": {"id": "T-3"}}),
+		"want": t.deny({"BTA-ROLE-01"}),
+	},
+	"a public-safety operation with ICE": {
+		"input": join({"primary_purpose": "public_safety", "partner": "ICE-ERO"}, {}),
+		"want": t.deny({"BTA-ROLE-01"}),
+	},
+	"a criminal operation with the DEA": {
+		"input": join({"primary_purpose": "criminal_enforcement", "partner": "DEA"}, {}),
+		"want": t.allow,
+	},
+	"joining for civil immigration enforcement": {
+		"input": join({"primary_purpose": "public_safety"}, {"purpose": "civil_immigration_enforcement"}),
+		"want": t.deny({"BTA-ROLE-01"}),
+	},
+	"joining with no operation described": {
+		"input": t.request("join_operation", {"counterpart": {"agency": "ICE-ERO"}}),
+		"want": t.deny({"TP-INPUT-01"}),
+	},
+}
+
+test_immigration_role_cases if count(t.failures(cases)) == 0

@@ -1,0 +1,75 @@
+package trustpolicy.boston.resources_test
+
+import data.trustpolicy_test as t
+
+ice_operation := {"primary_purpose": "immigration_enforcement", "partner": "ICE-ERO"}
+
+commit(fields) := t.request("commit_resources", fields)
+
+test_no_perimeter_for_a_civil_operation if {
+	decision := t.decide(commit({"operation": ice_operation, "purpose": "civil_immigration_enforcement"}))
+	decision.violations == {{
+		"rule": "BTA-RES-01",
+		"title": "No city resources for civil immigration enforcement",
+		"citation": "Boston Code § 11-1.9; Boston Trust Act (2019) § 2",
+		"confidence": "reported",
+		"message": concat(" ", [
+			"Boston Trust Act: city funds, personnel, equipment and facilities may not be used for",
+			"civil immigration enforcement.",
+		]),
+	}}
+}
+
+cases := {
+	"backup asked by ICE with no stated purpose beyond 'other'": {
+		"input": commit({"counterpart": {"agency": "ICE-ERO"}, "purpose": "other"}),
+		"want": t.deny({"BTA-RES-01"}),
+	},
+	"a station interview room for CBP": {
+		"input": commit({"counterpart": {"agency": "CBP"}, "purpose": "criminal_investigation"}),
+		"want": t.deny({"BTA-RES-01"}),
+	},
+	"an immigration operation, whoever runs it": {
+		"input": commit({"operation": {"primary_purpose": "immigration_enforcement"}}),
+		"want": t.deny({"BTA-RES-01"}),
+	},
+	"a criminal case does not make ICE-ERO's operation criminal": {
+		"input": commit({"operation": {"primary_purpose": "criminal_enforcement", "partner": "ICE-ERO"}, "criminal_case": {"id": "E-5"}}),
+		"want": t.deny({"BTA-RES-01"}),
+	},
+	"ICE-ERO executing a judicial criminal warrant is not civil enforcement": {
+		"input": commit({
+			"counterpart": {"agency": "ICE-ERO"},
+			"purpose": "criminal_investigation",
+			"criminal_case": {"id": "1:26-cr-7"},
+			"authority": [{"type": "judicial_criminal_warrant", "issued_by": "federal_judge"}],
+		}),
+		"want": t.allow,
+	},
+	"keeping the peace at the scene of an ICE operation": {
+		"input": commit({"operation": ice_operation, "purpose": "public_safety"}),
+		"want": t.want("allow", set(), {"EXC-PUBLIC-SAFETY": "BTA-RES-01"}, set(), set()),
+	},
+	"a criminal operation with ICE-HSI in a documented case": {
+		"input": commit({"operation": {"primary_purpose": "criminal_enforcement", "partner": "ICE-HSI"}, "criminal_case": {"id": "H-7"}}),
+		"want": t.allow,
+	},
+	"a criminal operation with ICE-HSI claimed without a case": {
+		"input": commit({"operation": {"primary_purpose": "criminal_enforcement", "partner": "ICE-HSI"}}),
+		"want": t.deny({"BTA-RES-01"}),
+	},
+	"crowd control at a parade": {
+		"input": commit({"operation": {"primary_purpose": "public_safety"}, "purpose": "public_safety"}),
+		"want": t.allow,
+	},
+	"a city employee looking up status for civil enforcement": {
+		"input": object.union(t.request("inquire_status", {"purpose": "civil_immigration_enforcement"}), {"actor": {"role": "city_employee"}}),
+		"want": t.deny({"BTA-RES-01"}),
+	},
+	"nothing said of what the resources are for": {
+		"input": commit({"counterpart": {"agency": "ICE-ERO"}}),
+		"want": t.deny({"TP-INPUT-01"}),
+	},
+}
+
+test_resources_cases if count(t.failures(cases)) == 0

@@ -1,0 +1,99 @@
+package trustpolicy.engine.input_test
+
+import data.trustpolicy_test as t
+
+problems(input_document) := {p | some v in t.decide(input_document).violations; some p in v.problems}
+
+test_malformed_request_lists_every_problem_by_field if {
+	decision := t.decide({
+		"action": "deport",
+		"actor": {"agency": "BPD", "role": "sheriff", "badge": 7},
+		"subject": {"in_custody": "yes"},
+		"counterpart": {"agency": "ICE", "forwards_to": ["ICE-ERO", "NSA"]},
+		"authority": [{"type": "civil_detainer", "issued_by": "ice"}],
+		"information": ["name", "ssn"],
+		"occurred_at": "yesterday",
+		"criminal_case": {"id": ""},
+	})
+	decision.outcome == "deny"
+	decision.allowed == false
+	{v.rule | some v in decision.violations} == {"TP-INPUT-01"}
+	fields := {split(p, ":")[0] | some v in decision.violations; some p in v.problems}
+	fields == {
+		"action", "actor", "actor.role", "subject.in_custody", "counterpart.agency",
+		"counterpart.forwards_to.1", "authority.0.issued_by", "information.1", "occurred_at",
+		"criminal_case.id",
+	}
+}
+
+test_control_and_invisible_characters_are_refused if {
+	problems(object.union(t.request("receive_detainer", {}), {"actor": {"agency": "B\u200bPD"}})) == {
+		"actor.agency: contains control or invisible formatting characters",
+	}
+}
+
+test_wrong_types_are_named if {
+	problems({"action": 1, "actor": "BPD"}) == {
+		"action: Invalid type. Expected: string, given: integer",
+		"actor: Invalid type. Expected: object, given: string",
+	}
+}
+
+test_a_request_that_is_not_an_object if {
+	problems(["detain"]) == {"input: a JSON object with at least action and actor is required"}
+	problems("detain") == {"input: a JSON object with at least action and actor is required"}
+}
+
+test_long_problem_lists_are_cut_in_the_message if {
+	decision := t.decide(object.union(
+		{"action": "detain", "actor": t.officer, "subject": {"eligible_for_release": true}},
+		{sprintf("field_%02d", [i]): i | some i in numbers.range(1, 25)},
+	))
+	[v | some v in decision.violations; count(v.problems) == 25; endswith(v.message, "; and 5 more")] != []
+}
+
+cases := {
+	"missing actor": {"input": {"action": "receive_detainer"}, "want": t.deny({"TP-INPUT-01"})},
+	"unknown action": {"input": t.request("deport", {}), "want": t.deny({"TP-INPUT-01"})},
+	"unknown enum value deep in an array": {
+		"input": t.request("arrest", {"authority": [{"type": "civil_detainer", "issued_by": "sheriff"}]}),
+		"want": t.deny({"TP-INPUT-01"}),
+	},
+	"a date that is not RFC 3339": {
+		"input": t.request("receive_detainer", {"occurred_at": "25/11/2026"}),
+		"want": t.deny({"TP-INPUT-01"}),
+	},
+	"an RFC 3339 date": {
+		"input": t.request("receive_detainer", {"occurred_at": "2026-11-25T16:51:00-05:00"}),
+		"want": t.want("allow", set(), {}, set(), {"BTA-RPT-01"}),
+	},
+	"a district that is not a district": {
+		"input": object.union(t.request("receive_detainer", {}), {"actor": {"district": "Dorchester"}}),
+		"want": t.deny({"TP-INPUT-01"}),
+	},
+	"too many documents": {
+		"input": t.request("arrest", {"authority": [{"type": "criminal_probable_cause"} | some _ in numbers.range(1, 17)]}),
+		"want": t.deny({"TP-INPUT-01"}),
+	},
+	"a null where a value belongs": {
+		"input": t.request("arrest", {"purpose": null}),
+		"want": t.deny({"TP-INPUT-01"}),
+	},
+}
+
+test_input_cases if count(t.failures(cases)) == 0
+
+test_missing_facts_name_the_provision_that_needs_them if {
+	problems(t.request("detain", {})) == {"subject.eligible_for_release: required to decide a detention (BTA-DET-01, MA-LUNN-01)"}
+	problems(t.request("arrest", {})) == {"authority or purpose: required to know the basis of an arrest (BTA-ARR-01)"}
+	problems(t.request("transfer_custody", {})) == {"counterpart: required to know who receives (BTA-XFER-01)"}
+	problems(t.request("share_information", {})) == {
+		"counterpart: required to know who receives (BTA-INFO-01, BTA-INFO-02)",
+		"information: required to know what would be shared (BTA-INFO-01, BTA-INFO-02)",
+	}
+	problems(t.request("commit_resources", {})) == {"purpose or operation: required to know what the resources are for (BTA-RES-01)"}
+	problems(t.request("join_operation", {})) == {"operation.primary_purpose: required to decide joining an operation (BTA-ROLE-01)"}
+	problems(t.request("transfer_custody", {"counterpart": {"agency": "ICE-ERO"}, "authority": [{"type": "judicial_order"}]})) == {
+		"authority[0].issued_by: required for a judicial_order: who issued it decides whether it is judicial",
+	}
+}
