@@ -119,7 +119,7 @@ def run_policy_tests(
     src = Path(policies)
     if not src.is_dir():
         raise FileNotFoundError(f"policies directory not found: {src}")
-    results = _opa_json(["test", "--format", "json", str(src)], opa)
+    results = _opa_json(["test", "--bundle", "--format", "json", str(src)], opa)
     sources: dict[str, list[str]] = {}
     tests = []
     for result in results or ():
@@ -141,7 +141,7 @@ def run_policy_tests(
         )
     report: Any = None
     if coverage and tests and all(t.passed for t in tests):
-        report = _opa_json(["test", "--coverage", "--format", "json", str(src)], opa)
+        report = _opa_json(["test", "--bundle", "--coverage", "--format", "json", str(src)], opa)
     files = report.get("files", {}) if isinstance(report, dict) else {}
     uncovered = tuple(
         (name, _rows(info.get("not_covered", [])))
