@@ -18,7 +18,10 @@ No error ever turns into an allow: callers that catch these must deny.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 __all__ = [
     "BundleError",
