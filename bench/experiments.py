@@ -17,12 +17,14 @@ import http.client
 import json
 import statistics
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from tempfile import TemporaryDirectory
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from trustpolicy import Client, Decision, DecisionRequest, InvalidRequest
-from trustpolicy._client import as_request, read_body, to_decision
+from trustpolicy import Client, Decision, DecisionRequest, InvalidRequest, LocalOPA
+from trustpolicy._client import as_request, read_body, to_decision, to_decisions
 from trustpolicy._models import _check
 
 if TYPE_CHECKING:
@@ -48,6 +50,13 @@ class FixA(Client):
     def decide(self, request: DecisionRequest | Mapping[str, Any]) -> Decision:
         body = body_validate_only(request)
         return to_decision(self._post(self._decision_url, body), self._decision_url)
+
+    def decide_many(
+        self, requests_: Iterable[DecisionRequest | Mapping[str, Any]]
+    ) -> list[Decision]:
+        parts = [body_validate_only(r)[9:-1] for r in requests_]
+        body = b'{"input":{"requests":[' + b",".join(parts) + b"]}}"
+        return to_decisions(self._post(self._batch_url, body), self._batch_url, len(parts))
 
 
 class FixB(Client):
@@ -134,3 +143,52 @@ def measure(
     base = statistics.median(times[names[0]])
     rows = [(n, statistics.median(times[n]), statistics.median(times[n]) / base) for n in names]
     return rows, problems
+
+
+# A policy that costs nothing to evaluate but answers with a real decision document: what
+# is left of decide and decide_many is the transport, OPA's HTTP and JSON work, and the SDK.
+_FREE_POLICY = """package trustpolicy
+
+decision := {"outcome": "deny", "allowed": false, "violations": [{"rule": "BTA-DET-01",
+  "title": "No detention on a civil detainer", "citation": "Boston Trust Act (2019) § 2",
+  "message": "A civil detainer is not a criminal warrant: release the person.",
+  "confidence": "text"}], "exceptions": [], "escalations": [],
+  "obligations": [{"rule": "BTA-RPT-01", "message": "Record the detainer request."}],
+  "policy": {"revision": "free"}}
+
+batch := [decision | some _ in input.requests]
+
+revision := "free"
+"""
+
+
+def ceiling(
+    docs: list[dict[str, Any]], batch: int = 1000
+) -> tuple[list[tuple[str, float, float]], list[tuple[str, float, float]]]:
+    """The same clients against a policy that costs nothing to evaluate.
+
+    Returns the per-request medians of :func:`measure` there, and for the shipped client and
+    fix A the decisions per second of ``decide`` and of ``decide_many`` in batches.
+    """
+    rows = []
+    with TemporaryDirectory(prefix="trustpolicy-free-") as tmp:
+        (Path(tmp) / "free.rego").write_text(_FREE_POLICY)
+        with LocalOPA(policies=[tmp], decision_logs=False) as opa:
+            medians, _ = measure(opa.url, docs, [])
+            for name, client in (("shipped", Client(opa.url, timeout=60)),
+                                 ("fix A", FixA(opa.url, timeout=60))):  # fmt: skip
+                client.decide(docs[0])
+                client.decide_many(docs[:batch])
+                seq = many = 0.0
+                for _ in range(2):  # alternate, so drift hits both
+                    t0 = time.perf_counter()
+                    for doc in docs:
+                        client.decide(doc)
+                    seq += time.perf_counter() - t0
+                    t0 = time.perf_counter()
+                    for i in range(0, len(docs), batch):
+                        client.decide_many(docs[i : i + batch])
+                    many += time.perf_counter() - t0
+                client.close()
+                rows.append((name, 2 * len(docs) / seq, 2 * len(docs) / many))
+    return medians, rows

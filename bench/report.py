@@ -146,14 +146,26 @@ def breakdown_rows(parts: list[tuple[str, float, str]]) -> list[str]:
     return out
 
 
-def fix_rows(rows: list[tuple[str, float, float]], problems: list[str]) -> list[str]:
+def fix_rows(rows: list[tuple[str, float, float]], problems: list[str] | None) -> list[str]:
     """Median per request of the shipped client, the candidate fixes and raw."""
     out = ["| client | median µs / request | ÷ raw |", "|---|---:|---:|"]
     out += [f"| {name} | {_us(med)} | {ratio:.2f}x |" for name, med, ratio in rows]
+    if problems is None:
+        return out
     if problems:
         out += ["", "Fix disagreements (these fixes are not safe as written):"]
         out += [f"- {p}" for p in problems[:20]]
     else:
         out += ["", ("Every fix returned the same decisions as the shipped client, and fix A "
                 "refused every malformed request.")]  # fmt: skip
+    return out
+
+
+def ceiling_rows(rows: list[tuple[str, float, float]]) -> list[str]:
+    """decide vs decide_many(1,000) when evaluation is free: the best the ratio can be."""
+    out = [
+        "| client | `decide` decisions/s | `decide_many` 1,000 decisions/s | ratio |",
+        "|---|---:|---:|---:|",
+    ]
+    out += [f"| {n} | {seq:,.0f} | {many:,.0f} | {many / seq:.1f}x |" for n, seq, many in rows]
     return out
