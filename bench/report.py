@@ -92,18 +92,20 @@ def variant_rows(rows: list[dict[str, Any]], floor_s: float, raw: dict[str, Any]
 def floor_rows(floor: list[dict[str, Any]], e2e: dict[str, Any] | None) -> list[str]:
     """The ``opa bench`` detail: every sampled input."""
     out = [
-        "| input | action | outcome | ns/op | allocs/op | bytes/op | N |",
-        "|---|---|---|---:|---:|---:|---:|",
+        "| input | action | outcome | ns/op | eval median ns | allocs/op | bytes/op | N |",
+        "|---|---|---|---:|---:|---:|---:|---:|",
     ]
     out += [
         f"| {f['name']} | {f['action']} | {f['outcome']} | {f['ns_per_op']:,.0f} "
-        f"| {f['allocs_per_op']:,.0f} | {f['bytes_per_op']:,.0f} | {f['n']:,} |"
+        f"| {f['eval_median_ns'] or 0:,.0f} | {f['allocs_per_op']:,.0f} "
+        f"| {f['bytes_per_op']:,.0f} | {f['n']:,} |"
         for f in floor
     ]
     if e2e is not None:
         out.append(
             f"| **--e2e** {e2e['name']} | {e2e['action']} | {e2e['outcome']} "
-            f"| {e2e['ns_per_op']:,.0f} | {e2e['allocs_per_op']:,.0f} "
+            f"| {e2e['ns_per_op']:,.0f} | {e2e['eval_median_ns'] or 0:,.0f} "
+            f"| {e2e['allocs_per_op']:,.0f} "
             f"| {e2e['bytes_per_op']:,.0f} | {e2e['n']:,} |"
         )
     return out
