@@ -323,4 +323,8 @@ class LocalOPA:
         return resp.status, f"HTTP {resp.status} {body}"
 
     def _tail(self) -> str:
-        return self.log_text()[-_LOG_TAIL:]
+        """OPA's warnings and errors first (request lines would bury them), then the log's end."""
+        lines = self.log_text().splitlines()
+        problems = [line for line in lines if '"level":"error"' in line or '"level":"warn"' in line]
+        text = "\n".join([*problems[-20:], "...", *lines[-10:]]) if problems else "\n".join(lines)
+        return text[-_LOG_TAIL:]
