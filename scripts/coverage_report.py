@@ -15,7 +15,9 @@ from pathlib import Path
 def main(argv: list[str]) -> int:
     report = json.loads(Path(argv[0]).read_text(encoding="utf-8"))
     threshold = float(argv[argv.index("--threshold") + 1]) if "--threshold" in argv else 100.0
-    files = report.get("files", {})
+    # With --bundle OPA also lists each file under a second, root-prefixed name that carries
+    # no coverage of its own; report each file once.
+    files = {k: v for k, v in report.get("files", {}).items() if "coverage" in v}
     for name, data in sorted(files.items()):
         missing = [f"{r['start']['row']}-{r['end']['row']}" for r in data.get("not_covered", [])]
         note = f"  not covered: {', '.join(missing)}" if missing else ""

@@ -84,9 +84,9 @@ default escalations := set()
 
 escalations := section_1373.escalations if request.well_formed
 
-default obligations := set()
-
-obligations := reporting.obligations if request.well_formed
+# Every detainer received is recorded, even one that came with a malformed request: the
+# obligation reads only the fact that a detainer arrived, and the outcome stays deny.
+obligations := reporting.obligations
 
 default _lifted := set()
 

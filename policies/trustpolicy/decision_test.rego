@@ -200,9 +200,13 @@ test_escalation_alone_escalates_and_is_not_allowed if {
 }
 
 test_malformed_request_is_decided_by_the_input_check_alone if {
-	# A civil detainer (which would oblige recording) inside a malformed request.
-	decision := decide({"action": "detain", "actor": officer, "authority": [{"type": "civil_detainer"}], "typo": 1})
-	summary(decision) == deny({"TP-INPUT-01"})
+	# No provision reads a malformed request, but the detainer that came with it is recorded.
+	decision := decide({
+		"action": "share_information", "actor": officer, "typo": 1,
+		"counterpart": {"agency": "ICE-ERO"}, "information": ["name", "immigration_status"],
+		"authority": [{"type": "civil_detainer"}],
+	})
+	summary(decision) == want("deny", {"TP-INPUT-01"}, {}, set(), {"BTA-RPT-01"})
 }
 
 test_no_input_at_all_is_denied if {

@@ -33,10 +33,17 @@ _civil_basis if count(lib.civil_documents) > 0
 
 _civil_basis if lib.immigration_bound
 
-# Probable cause of a crime in a documented case is a different arrest.
+# The officer's own probable cause of a crime is a different arrest: backed by a
+# documented case, or with no immigration authority or civil purpose behind it (where one
+# is, a criminal basis claimed without a case is the pretext the guard names).
 _independent_criminal_basis if {
 	"criminal_probable_cause" in lib.authority_types
 	lib.has_criminal_case
+}
+
+_independent_criminal_basis if {
+	"criminal_probable_cause" in lib.authority_types
+	not lib.immigration_bound
 }
 
 violations contains lib.entry(_meta, lib.guard_notes) if {

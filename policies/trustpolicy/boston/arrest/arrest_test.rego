@@ -48,8 +48,16 @@ cases := {
 		}),
 		"want": t.allow,
 	},
-	"probable cause claimed without a case is not independent": {
+	"the officer's own probable cause at a stop with an immigration hit": {
 		"input": t.request("arrest", {"authority": [ncic_hit, {"type": "criminal_probable_cause"}], "purpose": "criminal_investigation"}),
+		"want": t.allow,
+	},
+	"probable cause claimed without a case for an immigration authority is the pretext": {
+		"input": t.request("arrest", {"counterpart": {"agency": "ICE-ERO"}, "authority": [ncic_hit, {"type": "criminal_probable_cause"}], "purpose": "criminal_investigation"}),
+		"want": t.deny({"BTA-ARR-01"}),
+	},
+	"probable cause for civil enforcement is no criminal basis": {
+		"input": t.request("arrest", {"authority": [{"type": "criminal_probable_cause"}], "purpose": "civil_immigration_enforcement"}),
 		"want": t.deny({"BTA-ARR-01"}),
 	},
 	"an ordinary criminal arrest": {

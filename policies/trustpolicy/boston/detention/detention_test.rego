@@ -70,9 +70,9 @@ cases := {
 		"input": hold([detainer, {"type": "state_criminal_warrant", "issued_by": "state_judge"}], {}),
 		"want": t.want("allow", set(), {"EXC-JUDICIAL-WARRANT": "BTA-DET-01"}, set(), {"BTA-RPT-01"}),
 	},
-	"a court order is not a warrant: Lunn is satisfied, the city rule is not": {
+	"a court order is not a warrant": {
 		"input": hold([detainer, {"type": "judicial_order", "issued_by": "state_judge"}], {}),
-		"want": t.want("deny", {"BTA-DET-01"}, {}, set(), {"BTA-RPT-01"}),
+		"want": t.want("deny", {"BTA-DET-01", "MA-LUNN-01"}, {}, set(), {"BTA-RPT-01"}),
 	},
 	"probable cause of a crime does not lift a detainer hold": {
 		"input": hold([detainer, {"type": "criminal_probable_cause"}], {"criminal_case": {"id": "C-9"}}),
@@ -86,13 +86,25 @@ cases := {
 		"input": hold([{"type": "criminal_probable_cause"}], {"criminal_case": {"id": "C-10"}, "purpose": "criminal_investigation"}),
 		"want": t.allow,
 	},
-	"eligibility for release missing": {
+	"eligibility for release missing: denied, and the detainer still recorded": {
 		"input": t.request("detain", {"subject": {"role": "arrestee"}, "authority": [detainer]}),
+		"want": t.want("deny", {"TP-INPUT-01"}, {}, set(), {"BTA-RPT-01"}),
+	},
+	"eligibility for release missing on an immigration authority's request": {
+		"input": t.request("detain", {"counterpart": {"agency": "CBP"}}),
 		"want": t.deny({"TP-INPUT-01"}),
+	},
+	"eligibility for release does not matter to a detention with no immigration element": {
+		"input": t.request("detain", {
+			"counterpart": {"agency": "FBI"},
+			"authority": [{"type": "judicial_criminal_warrant", "issued_by": "federal_judge"}],
+			"criminal_case": {"id": "F-7"},
+		}),
+		"want": t.allow,
 	},
 	"a warrant without its issuer": {
 		"input": hold([detainer, {"type": "judicial_criminal_warrant"}], {}),
-		"want": t.deny({"TP-INPUT-01"}),
+		"want": t.want("deny", {"TP-INPUT-01"}, {}, set(), {"BTA-RPT-01"}),
 	},
 }
 

@@ -32,7 +32,12 @@ triggered if {
 
 _immigration_operation if input.operation.primary_purpose == "immigration_enforcement"
 
-_immigration_operation if lib.to_immigration_authority
+# Run with an immigration authority: a joint operation, unless its primary purpose is
+# keeping the peace (a criminal one may qualify as a task force, EXC-TASK-FORCE).
+_immigration_operation if {
+	lib.to_immigration_authority
+	input.operation.primary_purpose != "public_safety"
+}
 
 _immigration_operation if input.purpose == "civil_immigration_enforcement"
 

@@ -46,8 +46,12 @@ cases := {
 		"input": join({"primary_purpose": "immigration_enforcement", "partner": "ICE-HSI"}, {"criminal_case": {"id": "T-3"}}),
 		"want": t.deny({"BTA-ROLE-01"}),
 	},
-	"a public-safety operation with ICE": {
-		"input": join({"primary_purpose": "public_safety", "partner": "ICE-ERO"}, {}),
+	"keeping the peace around an ICE operation is not joining it": {
+		"input": join({"primary_purpose": "public_safety", "partner": "ICE-ERO"}, {"purpose": "public_safety"}),
+		"want": t.allow,
+	},
+	"a task force for criminal enforcement joined for civil enforcement": {
+		"input": join({"primary_purpose": "criminal_enforcement", "partner": "FBI"}, {"purpose": "civil_immigration_enforcement", "criminal_case": {"id": "T-4"}}),
 		"want": t.deny({"BTA-ROLE-01"}),
 	},
 	"a criminal operation with the DEA": {

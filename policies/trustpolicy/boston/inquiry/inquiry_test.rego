@@ -64,6 +64,10 @@ cases := {
 		"input": t.request("inquire_status", {"criminal_case": {"id": "C-3", "statute": "8 USC 13260"}}),
 		"want": t.deny({"BTA-INQ-01"}),
 	},
+	"document fraud with no statute named is read as immigration document fraud": {
+		"input": t.request("inquire_status", {"purpose": "criminal_investigation", "criminal_case": {"id": "C-5", "category": "document_fraud"}}),
+		"want": t.want("allow", set(), {"EXC-CRIMINAL-ELEMENT": "BTA-INQ-01"}, set(), set()),
+	},
 	"ordinary document fraud does not make status an element": {
 		"input": t.request("inquire_status", {"criminal_case": {"id": "C-4", "category": "document_fraud", "statute": "M.G.L. c. 90 § 24B"}}),
 		"want": t.deny({"BTA-INQ-01"}),

@@ -86,6 +86,10 @@ cases := {
 		"input": share("ICE-HSI", ["name"], object.union(trafficking, {"counterpart": {"agency": "ICE-HSI", "forwards_to": ["ICE-ERO"]}})),
 		"want": t.deny({"BTA-INFO-01"}),
 	},
+	"a city department that forwards to ICE-HSI is treated as ICE-HSI": {
+		"input": share("CITY_DEPARTMENT", ["name"], object.union(trafficking, {"counterpart": {"agency": "CITY_DEPARTMENT", "forwards_to": ["ICE-HSI"]}})),
+		"want": t.want("allow", set(), {"EXC-HSI-CRIMINAL": "BTA-INFO-01"}, set(), set()),
+	},
 	"a named person's criminal history": {
 		"input": share("ICE-ERO", ["criminal_history"], {"purpose": "criminal_history_check"}),
 		"want": t.want("allow", set(), {"EXC-CRIMINAL-HISTORY": "BTA-INFO-01"}, set(), set()),

@@ -13,7 +13,8 @@
 #   confidence: reported
 #   message: >-
 #     Record this civil detainer request for the Commissioner's annual Trust Act report:
-#     date, district and disposition.
+#     date, district and disposition, and whether the person was detained or transferred
+#     on it.
 package trustpolicy.boston.reporting
 
 import data.trustpolicy.lib

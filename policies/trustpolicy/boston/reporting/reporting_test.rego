@@ -14,7 +14,8 @@ test_every_detainer_received_is_recorded if {
 		"confidence": "reported",
 		"message": concat(" ", [
 			"Record this civil detainer request for the Commissioner's annual Trust Act report:",
-			"date, district and disposition.",
+			"date, district and disposition, and whether the person was detained or transferred",
+			"on it.",
 		]),
 	}}
 }
@@ -23,7 +24,8 @@ test_a_detainer_without_a_district_is_still_recorded if {
 	decision := t.decide({"action": "receive_detainer", "actor": {"agency": "BPD", "role": "police_officer"}})
 	[o.message | some o in decision.obligations] == [concat(" ", [
 		"Record this civil detainer request for the Commissioner's annual Trust Act report:",
-		"date, district and disposition. The district was not given: record it by hand.",
+		"date, district and disposition, and whether the person was detained or transferred",
+		"on it. The district was not given: record it by hand.",
 	])]
 }
 

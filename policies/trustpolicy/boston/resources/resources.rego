@@ -33,8 +33,12 @@ triggered if {
 triggered if {
 	input.action == "inquire_status"
 	input.actor.role != "police_officer"
-	lib.civil_enforcement
+	_for_civil_enforcement
 }
+
+_for_civil_enforcement if input.purpose == "civil_immigration_enforcement"
+
+_for_civil_enforcement if lib.pretext
 
 violations contains lib.entry(_meta, lib.guard_notes) if {
 	triggered

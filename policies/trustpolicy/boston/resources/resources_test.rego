@@ -66,6 +66,29 @@ cases := {
 		"input": object.union(t.request("inquire_status", {"purpose": "civil_immigration_enforcement"}), {"actor": {"role": "city_employee"}}),
 		"want": t.deny({"BTA-RES-01"}),
 	},
+	"a city employee 'investigating a crime' for ICE with no case": {
+		"input": object.union(
+			t.request("inquire_status", {"counterpart": {"agency": "ICE-ERO"}, "purpose": "criminal_investigation"}),
+			{"actor": {"role": "city_employee"}},
+		),
+		"want": t.deny({"BTA-RES-01"}),
+	},
+	"a city employee confirming status with USCIS for benefits": {
+		"input": object.union(
+			t.request("inquire_status", {"counterpart": {"agency": "USCIS"}, "purpose": "benefit_eligibility"}),
+			{"actor": {"role": "city_employee"}},
+		),
+		"want": t.allow,
+	},
+	"ICE-ERO carrying out a court order in a criminal matter": {
+		"input": commit({
+			"counterpart": {"agency": "ICE-ERO"},
+			"purpose": "criminal_investigation",
+			"criminal_case": {"id": "1:26-cr-9"},
+			"authority": [{"type": "judicial_order", "issued_by": "federal_judge"}],
+		}),
+		"want": t.allow,
+	},
 	"nothing said of what the resources are for": {
 		"input": commit({"counterpart": {"agency": "ICE-ERO"}}),
 		"want": t.deny({"TP-INPUT-01"}),

@@ -49,6 +49,7 @@ _field(field) := field if lower(field) != "(root)"
 # Facts a provision needs to decide, by action.
 missing_facts contains "subject.eligible_for_release: required to decide a detention (BTA-DET-01, MA-LUNN-01)" if {
 	input.action == "detain"
+	_immigration_hold
 	not _release_eligibility_known
 }
 
@@ -87,6 +88,12 @@ missing_facts contains sprintf(
 	doc.type in lib.issuer_dependent_types
 	not doc.issued_by
 }
+
+# A detention that touches immigration (a civil document, an immigration authority, a civil
+# purpose) cannot be decided without knowing whether the person is eligible for release.
+_immigration_hold if count(lib.civil_documents) > 0
+
+_immigration_hold if lib.immigration_bound
 
 _release_eligibility_known if is_boolean(input.subject.eligible_for_release)
 

@@ -53,23 +53,28 @@ test_long_problem_lists_are_cut_in_the_message if {
 }
 
 cases := {
-	"missing actor": {"input": {"action": "receive_detainer"}, "want": t.deny({"TP-INPUT-01"})},
+	"missing actor: denied, and the detainer that arrived still recorded": {"input": {"action": "receive_detainer"}, "want": t.want("deny", {"TP-INPUT-01"}, {}, set(), {"BTA-RPT-01"})},
+	"a malformed request without a detainer records nothing": {"input": {"action": "arrest"}, "want": t.deny({"TP-INPUT-01"})},
 	"unknown action": {"input": t.request("deport", {}), "want": t.deny({"TP-INPUT-01"})},
 	"unknown enum value deep in an array": {
 		"input": t.request("arrest", {"authority": [{"type": "civil_detainer", "issued_by": "sheriff"}]}),
-		"want": t.deny({"TP-INPUT-01"}),
+		"want": t.want("deny", {"TP-INPUT-01"}, {}, set(), {"BTA-RPT-01"}),
 	},
 	"a date that is not RFC 3339": {
 		"input": t.request("receive_detainer", {"occurred_at": "25/11/2026"}),
-		"want": t.deny({"TP-INPUT-01"}),
+		"want": t.want("deny", {"TP-INPUT-01"}, {}, set(), {"BTA-RPT-01"}),
 	},
 	"an RFC 3339 date": {
 		"input": t.request("receive_detainer", {"occurred_at": "2026-11-25T16:51:00-05:00"}),
 		"want": t.want("allow", set(), {}, set(), {"BTA-RPT-01"}),
 	},
-	"a district that is not a district": {
-		"input": object.union(t.request("receive_detainer", {}), {"actor": {"district": "Dorchester"}}),
-		"want": t.deny({"TP-INPUT-01"}),
+	"a district hiding a bidi override": {
+		"input": object.union(t.request("receive_detainer", {}), {"actor": {"district": "C-\u202e11"}}),
+		"want": t.want("deny", {"TP-INPUT-01"}, {}, set(), {"BTA-RPT-01"}),
+	},
+	"a district written another way is still recorded": {
+		"input": object.union(t.request("receive_detainer", {}), {"actor": {"district": "District c-11"}}),
+		"want": t.want("allow", set(), {}, set(), {"BTA-RPT-01"}),
 	},
 	"too many documents": {
 		"input": t.request("arrest", {"authority": [{"type": "criminal_probable_cause"} | some _ in numbers.range(1, 17)]}),
@@ -84,7 +89,9 @@ cases := {
 test_input_cases if count(t.failures(cases)) == 0
 
 test_missing_facts_name_the_provision_that_needs_them if {
-	problems(t.request("detain", {})) == {"subject.eligible_for_release: required to decide a detention (BTA-DET-01, MA-LUNN-01)"}
+	problems(t.request("detain", {"purpose": "civil_immigration_enforcement"})) == {
+		"subject.eligible_for_release: required to decide a detention (BTA-DET-01, MA-LUNN-01)",
+	}
 	problems(t.request("arrest", {})) == {"authority or purpose: required to know the basis of an arrest (BTA-ARR-01)"}
 	problems(t.request("transfer_custody", {})) == {"counterpart: required to know who receives (BTA-XFER-01)"}
 	problems(t.request("share_information", {})) == {

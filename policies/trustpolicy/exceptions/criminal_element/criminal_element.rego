@@ -30,6 +30,13 @@ applies if {
 
 _status_is_element if input.criminal_case.category == "illegal_reentry"
 
+# Document fraud with no statute named is read as immigration document fraud (§ 1546); a
+# statute named decides by itself.
+_status_is_element if {
+	input.criminal_case.category == "document_fraud"
+	not input.criminal_case.statute
+}
+
 _status_is_element if {
 	# "8 U.S.C. § 1326(a)" and "8 USC 1326" both normalise to "8usc1326(a)" / "8usc1326".
 	statute := regex.replace(lower(input.criminal_case.statute), `[^0-9a-z()]`, "")

@@ -31,7 +31,7 @@ package trustpolicy.exceptions.hsi_criminal
 import data.trustpolicy.lib
 
 applies if {
-	input.counterpart.agency == "ICE-HSI"
+	"ICE-HSI" in lib.recipients
 	lib.has_criminal_case
 	input.criminal_case.category in meta.custom.hsi_remit
 	not input.purpose == "civil_immigration_enforcement"

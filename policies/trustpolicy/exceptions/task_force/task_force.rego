@@ -23,6 +23,7 @@ applies if {
 	input.action == "join_operation"
 	input.operation.primary_purpose == "criminal_enforcement"
 	lib.has_criminal_case
+	not input.purpose == "civil_immigration_enforcement"
 }
 
 # The exception's METADATA: id, citation, confidence, message and what it lifts.

@@ -4,7 +4,7 @@
 #   Massachusetts officers have no authority to hold anyone solely on a federal civil
 #   immigration detainer past the time they would otherwise be released. It binds every
 #   Massachusetts municipality, whatever its ordinance says; no exception exists for a
-#   civil detainer. A judicial criminal warrant or court order means it is not "solely".
+#   civil detainer. A judicial criminal warrant means the hold is not "solely" on it.
 # related_resources:
 #   - ref: https://law.justia.com/cases/massachusetts/supreme-court/2017/sjc-12276.html
 #     description: Lunn v. Commonwealth, 477 Mass. 517 (2017)
@@ -27,7 +27,7 @@ triggered if {
 	input.action == "detain"
 	input.subject.eligible_for_release == true
 	"civil_detainer" in lib.authority_types
-	not lib.judicial_basis
+	not lib.judicial_warrant
 }
 
 violations contains lib.entry(_meta, set()) if triggered

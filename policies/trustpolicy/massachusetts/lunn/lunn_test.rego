@@ -20,9 +20,13 @@ cases := {
 		"input": t.request("detain", {"subject": {"eligible_for_release": true}, "authority": [{"type": "ice_administrative_warrant", "issued_by": "ice_officer"}]}),
 		"want": t.deny({"BTA-DET-01"}),
 	},
-	"a court order in a criminal matter means the hold is not solely on the detainer": {
+	"a court order is no warrant: no exception exists for a civil detainer": {
 		"input": t.request("detain", {"subject": {"eligible_for_release": true}, "authority": [detainer, {"type": "judicial_order", "issued_by": "magistrate"}]}),
-		"want": t.want("deny", {"BTA-DET-01"}, {}, set(), {"BTA-RPT-01"}),
+		"want": t.want("deny", {"BTA-DET-01", "MA-LUNN-01"}, {}, set(), {"BTA-RPT-01"}),
+	},
+	"a judicial criminal warrant means the hold is not solely on the detainer": {
+		"input": t.request("detain", {"subject": {"eligible_for_release": true}, "authority": [detainer, {"type": "state_criminal_warrant", "issued_by": "state_judge"}]}),
+		"want": t.want("allow", set(), {"EXC-JUDICIAL-WARRANT": "BTA-DET-01"}, set(), {"BTA-RPT-01"}),
 	},
 	"an immigration judge's order does not end 'solely'": {
 		"input": t.request("detain", {"subject": {"eligible_for_release": true}, "authority": [detainer, {"type": "judicial_order", "issued_by": "immigration_judge"}]}),
