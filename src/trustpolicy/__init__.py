@@ -12,7 +12,8 @@ from trustpolicy._async_client import AsyncClient
 from trustpolicy._bundle import Bundle, BundleInfo, build_bundle, read_bundle
 from trustpolicy._bundle_server import BundleServer, PublishedBundle, load_tokens
 from trustpolicy._client import Client, OnError
-from trustpolicy._collector import Collector, DecisionStore, LoggedDecision, StoreResult
+from trustpolicy._collector import Collector
+from trustpolicy._decision import Decision, Finding, Outcome
 from trustpolicy._engine import LocalOPA
 from trustpolicy._errors import (
     BundleError,
@@ -36,14 +37,11 @@ from trustpolicy._models import (
     Charge,
     Counterpart,
     CriminalCase,
-    Decision,
     DecisionRequest,
-    Finding,
     Information,
     Issuer,
     Operation,
     OperationPurpose,
-    Outcome,
     Purpose,
     Severity,
     Subject,
@@ -59,6 +57,7 @@ from trustpolicy._signing import (
     sign_bundle,
     verify_bundle,
 )
+from trustpolicy._store import DecisionStore, LoggedDecision, StoreResult
 from trustpolicy._tools import OPA_VERSION, REGAL_VERSION, find_tool, policies_dir
 
 __all__ = [

@@ -27,13 +27,15 @@ from trustpolicy._client import (
     to_decision,
     to_decisions,
 )
+from trustpolicy._decision import Decision
 from trustpolicy._errors import EngineError, EngineUnavailable, TrustPolicyError
-from trustpolicy._models import Decision, DecisionRequest
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
     from types import TracebackType
     from typing import Self
+
+    from trustpolicy._models import DecisionRequest
 
 __all__ = ["AsyncClient"]
 

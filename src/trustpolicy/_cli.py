@@ -26,7 +26,6 @@ from trustpolicy._cli_common import (
     read_input,
     report_error,
 )
-from trustpolicy._collector import DecisionStore
 from trustpolicy._engine import LocalOPA
 from trustpolicy._errors import TrustPolicyError
 from trustpolicy._inputs import load_requests
@@ -34,6 +33,7 @@ from trustpolicy._policy_tests import run_policy_tests
 from trustpolicy._provisions import format_provisions, provisions
 from trustpolicy._render import decision_document, explain
 from trustpolicy._report import BOSTON, annual_report
+from trustpolicy._store import DecisionStore
 from trustpolicy._tools import OPA_VERSION, policies_dir
 
 __all__ = ["cli", "main"]

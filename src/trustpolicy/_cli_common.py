@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from trustpolicy._client import DEFAULT_URL, Client
+from trustpolicy._decision import Decision, Outcome
 from trustpolicy._engine import LocalOPA
 from trustpolicy._errors import (
     BundleError,
@@ -22,7 +23,6 @@ from trustpolicy._errors import (
     SignatureError,
     ToolNotFound,
 )
-from trustpolicy._models import Decision, Outcome
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator

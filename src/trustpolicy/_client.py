@@ -18,8 +18,9 @@ import requests
 import urllib3
 from opa_client import OpaClient
 
+from trustpolicy._decision import Decision
 from trustpolicy._errors import EngineError, EngineUnavailable, InvalidRequest, TrustPolicyError
-from trustpolicy._models import Decision, DecisionRequest
+from trustpolicy._models import DecisionRequest
 
 if TYPE_CHECKING:
     from types import TracebackType

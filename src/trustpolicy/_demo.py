@@ -25,11 +25,11 @@ from trustpolicy._agent_config import agent_config
 from trustpolicy._bundle import build_bundle
 from trustpolicy._bundle_server import BundleServer
 from trustpolicy._client import Client
-from trustpolicy._collector import Collector, DecisionStore
+from trustpolicy._collector import Collector
 from trustpolicy._demo_cases import DemoCase, tara_construction
 from trustpolicy._engine import LocalOPA
 from trustpolicy._errors import CollectorError, ConfigError
-from trustpolicy._models import Decision, DecisionRequest
+from trustpolicy._models import DecisionRequest
 from trustpolicy._render import rule_summary
 from trustpolicy._report import BOSTON, annual_report
 from trustpolicy._signing import (
@@ -43,6 +43,9 @@ from trustpolicy._tools import OPA_VERSION, policies_dir, project_root
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+
+    from trustpolicy._decision import Decision
+    from trustpolicy._store import DecisionStore
 
 __all__ = ["check_expected", "run_demo", "worked_examples"]
 

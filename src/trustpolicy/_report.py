@@ -20,7 +20,7 @@ from trustpolicy._errors import ConfigError
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
 
-    from trustpolicy._collector import DecisionStore, LoggedDecision
+    from trustpolicy._store import DecisionStore, LoggedDecision
 
 __all__ = ["annual_report", "disposition"]
 

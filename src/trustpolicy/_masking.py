@@ -1,0 +1,129 @@
+"""The decision-log allow-list: what of a decision's input and result may be stored.
+
+The agent's ``system.log.mask`` policy removes personal fields; the collector projects the
+input onto the same allow-list again, so a misconfigured agent still cannot put an
+immigration status, a name or a case number into the store.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["project_input"]
+
+_AGENCIES = frozenset(
+    {"ICE-ERO", "ICE-HSI", "CBP", "USCIS", "FBI", "DEA", "ATF", "USMS"}
+    | {"STATE_POLICE", "CITY_DEPARTMENT", "COURT", "OTHER"}
+)
+_INFORMATION = frozenset(
+    {"name", "date_of_birth", "home_address", "work_address", "phone", "physical_description"}
+    | {"photo", "incident_report", "release_date", "custody_status", "immigration_status"}
+    | {"citizenship", "criminal_history", "aggregate_statistics"}
+)
+# The same allow-list as policies/system/log/mask.rego: a frozenset is an enumeration,
+# str/bool a type, a dict a nested object, a one-element list a list of that element.
+_KEPT_FIELDS: dict[str, Any] = {
+    "action": frozenset(
+        {"inquire_status", "detain", "arrest", "transfer_custody", "share_information"}
+        | {"commit_resources", "perform_immigration_function", "join_operation"}
+        | {"receive_detainer"}
+    ),
+    "actor": {
+        "agency": str,
+        "role": frozenset({"police_officer", "city_employee"}),
+        "district": str,
+    },
+    "subject": {
+        "role": frozenset(
+            {"suspect", "arrestee", "victim", "witness", "caller", "worker", "other"}
+        ),
+        "in_custody": bool,
+        "eligible_for_release": bool,
+    },
+    "counterpart": {"agency": _AGENCIES, "forwards_to": [_AGENCIES]},
+    "authority": [
+        {
+            "type": frozenset(
+                {"civil_detainer", "ice_administrative_warrant", "removal_order"}
+                | {"judicial_criminal_warrant", "judicial_order", "state_criminal_warrant"}
+                | {"criminal_probable_cause"}
+            ),
+            "issued_by": frozenset(
+                {"federal_judge", "state_judge", "magistrate", "immigration_judge", "ice_officer"}
+            ),
+        }
+    ],
+    "purpose": frozenset(
+        {"civil_immigration_enforcement", "criminal_investigation", "visa_certification"}
+        | {"criminal_history_check", "public_safety", "statistics", "benefit_eligibility", "other"}
+    ),
+    "criminal_case": {
+        "category": frozenset(
+            {"human_trafficking", "narcotics", "weapons", "cybercrime", "financial"}
+            | {"document_fraud", "gang", "child_exploitation", "illegal_reentry", "other"}
+        )
+    },
+    "information": [_INFORMATION],
+    "operation": {
+        "primary_purpose": frozenset(
+            {"immigration_enforcement", "criminal_enforcement", "public_safety"}
+        ),
+        "partner": _AGENCIES,
+    },
+}
+_RESULT_LISTS = ("violations", "exceptions", "escalations", "obligations")
+_RESULT_ENTRY_KEYS = ("rule", "title", "citation", "confidence", "lifts", "lifted")
+_OUTCOMES = frozenset({"allow", "deny", "escalate"})
+
+
+def _leaf(spec: Any, value: Any) -> bool:
+    if isinstance(spec, frozenset):
+        return isinstance(value, str) and value in spec
+    if spec is bool:
+        return isinstance(value, bool)
+    return spec is str and isinstance(value, str)
+
+
+def _project(spec: Any, value: Any) -> Any:
+    """``value`` reduced to ``spec``, or ``None`` when nothing of it may be kept."""
+    if _leaf(spec, value):
+        return value
+    if isinstance(spec, dict) and isinstance(value, dict):
+        return {k: v for k, raw in value.items() if (v := _project(spec.get(k), raw)) is not None}
+    if isinstance(spec, list) and isinstance(value, list):
+        items = (_project(spec[0], item) for item in value)
+        return [item for item in items if item is not None]
+    return None
+
+
+def project_input(raw: Any) -> dict[str, Any]:
+    """Return the reportable projection of a decision input, as the mask policy does."""
+    kept = _project(_KEPT_FIELDS, raw)
+    return kept if isinstance(kept, dict) else {}
+
+
+def _project_result(raw: Any) -> dict[str, Any] | None:
+    """Outcome, rule IDs and citations of a decision; messages and anything else dropped."""
+    if not isinstance(raw, dict):
+        return None
+    out: dict[str, Any] = {}
+    if raw.get("outcome") in _OUTCOMES:
+        out["outcome"] = raw["outcome"]
+    if isinstance(raw.get("allowed"), bool):
+        out["allowed"] = raw["allowed"]
+    for kind in _RESULT_LISTS:
+        entries = raw.get(kind)
+        if isinstance(entries, list):
+            out[kind] = [_result_entry(e) for e in entries if isinstance(e, dict)]
+    policy = raw.get("policy")
+    if isinstance(policy, dict) and isinstance(policy.get("revision"), str):
+        out["policy"] = {"revision": policy["revision"]}
+    return out
+
+
+def _result_entry(entry: dict[str, Any]) -> dict[str, Any]:
+    def plain(v: Any) -> bool:
+        strings = isinstance(v, list) and all(isinstance(x, str) for x in v)
+        return isinstance(v, (str, bool)) or strings
+
+    return {k: entry[k] for k in _RESULT_ENTRY_KEYS if k in entry and plain(entry[k])}
