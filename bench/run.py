@@ -208,6 +208,11 @@ def render(args: argparse.Namespace, c: dict[str, Any]) -> str:
         ("`opa bench` < 100 µs per decision (median of inputs)", (f"{floor_med / 1e3:,.0f} µs "
          f"(max {floor_max / 1e3:,.0f} µs)"), floor_med < 100_000),
     ]  # fmt: skip
+    answers = list(c["acc"]["raw_http"]["results"].values())
+    mix = {
+        k: sum(1 for a in answers if a.get("outcome") == k) for k in ("allow", "deny", "escalate")
+    }
+    rejected = sum(1 for a in answers if "TP-INPUT-01" in v.summary(a)[1])
     n_bad = len(c["failures"])
     verdict = "all identical" if not n_bad else f"{n_bad} MISMATCHES"
     cmd = shlex.join([".venv/bin/python", "bench/run.py", *sys.argv[1:]])
@@ -300,9 +305,11 @@ def render(args: argparse.Namespace, c: dict[str, Any]) -> str:
         ),
         (
             f"- Corpus: {len(c['docs']):,} requests, seed {args.seed}: the 12 worked examples, "
-            "every action x counterpart x authority combination, seeded variations (about 3% "
+            "every action x counterpart x authority combination, seeded variations (3% of them "
             "incomplete or out of schema, denied by the engine with TP-INPUT-01), plus "
-            f"{len(c['bad'])} malformed requests checked apart (the SDK refuses them before I/O)."
+            f"{len(c['bad'])} malformed requests checked apart (the SDK refuses them before I/O). "
+            f"Answers: {mix['allow']:,} allow, {mix['deny']:,} deny ({rejected:,} of them "
+            f"TP-INPUT-01), {mix['escalate']:,} escalate."
         ),
         (
             f"- Schedule: warm-up of {args.warmup} requests per variant and one `opa bench`, then "
