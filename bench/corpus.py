@@ -2,7 +2,7 @@
 
 Every action is crossed with every counterpart agency and every authority combination
 (the systematic part); random but seeded variations of the other facts fill the corpus
-up to the requested size. About 3% are incomplete or out of the schema in ways the SDK
+up to the requested size. About 3% of those are incomplete or out of the schema in ways the SDK
 accepts and the engine must deny with TP-INPUT-01 (a missing fact, a bad district); a
 further set of malformed documents (unknown field, unknown enum value, wrong type) is
 kept apart, since the SDK refuses those before any I/O and they cannot be timed alike.
