@@ -9,10 +9,15 @@ from __future__ import annotations
 
 from trustpolicy._agent_config import agent_config, write_agent_config
 from trustpolicy._async_client import AsyncClient
-from trustpolicy._bundle import Bundle, BundleInfo, build_bundle, read_bundle
-from trustpolicy._bundle_server import BundleServer, PublishedBundle, load_tokens
+from trustpolicy._bundle import BUNDLE_ROOTS, Bundle, BundleInfo, build_bundle, read_bundle
+from trustpolicy._bundle_server import (
+    BUNDLE_CONTENT_TYPE,
+    BundleServer,
+    PublishedBundle,
+    load_tokens,
+)
 from trustpolicy._client import Client, OnError
-from trustpolicy._collector import Collector
+from trustpolicy._collector import Collector, collector_app
 from trustpolicy._decision import Decision, Finding, Outcome
 from trustpolicy._engine import LocalOPA
 from trustpolicy._errors import (
@@ -26,6 +31,7 @@ from trustpolicy._errors import (
     ToolNotFound,
     TrustPolicyError,
 )
+from trustpolicy._masking import project_input
 from trustpolicy._models import (
     Action,
     Actor,
@@ -47,20 +53,35 @@ from trustpolicy._models import (
     Subject,
     SubjectRole,
 )
-from trustpolicy._report import annual_report
+from trustpolicy._policy_tests import PolicyTest, PolicyTestReport, run_policy_tests
+from trustpolicy._provisions import Provision, format_provisions, provisions
+from trustpolicy._report import annual_report, disposition
 from trustpolicy._signing import (
     KeyPair,
     SigningKey,
     VerificationKey,
     VerifiedBundle,
+    file_hash,
     generate_signing_key,
     sign_bundle,
+    signatures_file,
     verify_bundle,
 )
 from trustpolicy._store import DecisionStore, LoggedDecision, StoreResult
-from trustpolicy._tools import OPA_VERSION, REGAL_VERSION, find_tool, policies_dir
+from trustpolicy._tokens import (
+    API_CLIENTS_FILE,
+    api_clients,
+    generate_token,
+    read_token,
+    stage_policies,
+    token_sha256,
+)
+from trustpolicy._tools import OPA_VERSION, REGAL_VERSION, find_tool, policies_dir, project_root
 
 __all__ = [
+    "API_CLIENTS_FILE",
+    "BUNDLE_CONTENT_TYPE",
+    "BUNDLE_ROOTS",
     "OPA_VERSION",
     "REGAL_VERSION",
     "Action",
@@ -98,6 +119,9 @@ __all__ = [
     "Operation",
     "OperationPurpose",
     "Outcome",
+    "PolicyTest",
+    "PolicyTestReport",
+    "Provision",
     "PublishedBundle",
     "Purpose",
     "Severity",
@@ -112,13 +136,27 @@ __all__ = [
     "VerifiedBundle",
     "agent_config",
     "annual_report",
+    "api_clients",
     "build_bundle",
+    "collector_app",
+    "disposition",
+    "file_hash",
     "find_tool",
+    "format_provisions",
     "generate_signing_key",
+    "generate_token",
     "load_tokens",
     "policies_dir",
+    "project_input",
+    "project_root",
+    "provisions",
     "read_bundle",
+    "read_token",
+    "run_policy_tests",
     "sign_bundle",
+    "signatures_file",
+    "stage_policies",
+    "token_sha256",
     "verify_bundle",
     "write_agent_config",
 ]

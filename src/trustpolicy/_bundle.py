@@ -30,13 +30,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BUNDLE_ROOTS",
-    "MANIFEST",
-    "SIGNATURES",
     "Bundle",
     "BundleInfo",
     "build_bundle",
     "read_bundle",
-    "write_archive",
 ]
 
 #: The data paths a trustpolicy bundle owns: the Trust Act policies, plus the agent's own
