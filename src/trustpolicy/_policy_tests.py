@@ -18,7 +18,7 @@ import attrs
 from trustpolicy._errors import EngineError
 from trustpolicy._tools import find_tool
 
-__all__ = ["PolicyTest", "PolicyTestReport", "rule_blocks", "run_policy_tests"]
+__all__ = ["PolicyTest", "PolicyTestReport", "run_policy_tests"]
 
 _TIMEOUT = 300
 # opa fmt puts every rule head at column 0 and indents its body; a rule ends where the next
