@@ -132,12 +132,10 @@ guard_notes contains concat(" ", [
 	not judicial_basis
 }
 
-# annotation returns the nearest annotation in a METADATA chain that carries a custom id.
-annotation(chain) := [link.annotations |
-	some link in chain
-	link.annotations.custom.id
-][0]
-
+# Each provision and exception package reads its own METADATA once per decision as
+# `_meta := rego.metadata.chain()[1].annotations`: the chain runs from the rule (which has
+# no METADATA of its own) to its package, so [1] is the package's annotation.
+#
 # entry builds a decision entry from a provision's METADATA annotation; notes are sentences
 # added to the message (the guards that applied).
 entry(ann, notes) := {

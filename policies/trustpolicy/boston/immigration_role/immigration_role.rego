@@ -52,4 +52,4 @@ lifted contains [exception, _meta.custom.id] if {
 }
 
 # The provision's METADATA: id, citation, confidence, message.
-_meta := lib.annotation(rego.metadata.chain())
+_meta := rego.metadata.chain()[1].annotations

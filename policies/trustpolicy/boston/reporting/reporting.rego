@@ -28,4 +28,4 @@ obligations contains lib.entry(_meta, _notes) if _detainer_received
 _notes contains "The district was not given: record it by hand." if not input.actor.district
 
 # The provision's METADATA: id, citation, confidence, message.
-_meta := lib.annotation(rego.metadata.chain())
+_meta := rego.metadata.chain()[1].annotations

@@ -118,4 +118,4 @@ _listing(sorted, limit) := sprintf("%s; and %d more", [concat("; ", array.slice(
 }
 
 # The engine rule's METADATA: id, citation, confidence, message.
-_meta := lib.annotation(rego.metadata.chain())
+_meta := rego.metadata.chain()[1].annotations

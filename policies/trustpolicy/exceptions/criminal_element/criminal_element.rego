@@ -38,11 +38,10 @@ _status_is_element if {
 }
 
 _status_is_element if {
-	# "8 U.S.C. § 1326(a)" and "8 USC 1326" both normalise to "8usc1326(a)" / "8usc1326".
-	statute := regex.replace(lower(input.criminal_case.statute), `[^0-9a-z()]`, "")
-	some prefix in meta.custom.status_element_statutes
-	regex.match(sprintf("^%s($|[^0-9])", [prefix]), statute)
+	# "8 U.S.C. § 1326(a)" and "8 USC 1326" both read as "8usc1326".
+	statute := regex.replace(lower(input.criminal_case.statute), `[^0-9a-z]`, "")
+	regex.find_n(`[0-9]+usc[0-9]+`, statute, 1)[0] in meta.custom.status_element_statutes
 }
 
 # The exception's METADATA: id, citation, confidence, message and what it lifts.
-meta := lib.annotation(rego.metadata.chain())
+meta := rego.metadata.chain()[1].annotations

@@ -39,4 +39,4 @@ applies if {
 }
 
 # The exception's METADATA: id, citation, confidence, message and what it lifts.
-meta := lib.annotation(rego.metadata.chain())
+meta := rego.metadata.chain()[1].annotations

@@ -22,4 +22,4 @@ import data.trustpolicy.lib
 applies if lib.judicial_order
 
 # The exception's METADATA: id, citation, confidence, message and what it lifts.
-meta := lib.annotation(rego.metadata.chain())
+meta := rego.metadata.chain()[1].annotations

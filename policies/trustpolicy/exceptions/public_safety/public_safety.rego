@@ -16,9 +16,7 @@
 #     part in the immigration enforcement action itself.
 package trustpolicy.exceptions.public_safety
 
-import data.trustpolicy.lib
-
 applies if input.purpose == "public_safety"
 
 # The exception's METADATA: id, citation, confidence, message and what it lifts.
-meta := lib.annotation(rego.metadata.chain())
+meta := rego.metadata.chain()[1].annotations

@@ -18,12 +18,10 @@
 #     allowed; the answer may not be shared for immigration enforcement.
 package trustpolicy.exceptions.visa_certification
 
-import data.trustpolicy.lib
-
 applies if {
 	input.purpose == "visa_certification"
 	input.subject.role == "victim"
 }
 
 # The exception's METADATA: id, citation, confidence, message and what it lifts.
-meta := lib.annotation(rego.metadata.chain())
+meta := rego.metadata.chain()[1].annotations

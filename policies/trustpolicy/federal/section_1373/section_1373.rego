@@ -27,4 +27,4 @@ escalations contains lib.entry(_meta, set()) if {
 }
 
 # The provision's METADATA: id, citation, confidence, message.
-_meta := lib.annotation(rego.metadata.chain())
+_meta := rego.metadata.chain()[1].annotations

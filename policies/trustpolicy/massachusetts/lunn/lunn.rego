@@ -33,4 +33,4 @@ triggered if {
 violations contains lib.entry(_meta, set()) if triggered
 
 # The provision's METADATA: id, citation, confidence, message.
-_meta := lib.annotation(rego.metadata.chain())
+_meta := rego.metadata.chain()[1].annotations
