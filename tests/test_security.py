@@ -153,6 +153,10 @@ def test_unknown_token_gets_401_and_never_an_allow(agent, token) -> None:
         ("GET", "/v1/status", None),
         ("GET", "/metrics", None),
         ("POST", "/", b"{}"),
+        ("POST", "/v1/data/trustpolicy/decision", b"{}"),
+        ("POST", "/v1/data/trustpolicy/decision", b'{"input": null}'),
+        ("POST", "/v1/data/trustpolicy/decision", b""),
+        ("POST", "/v1/data/trustpolicy/batch", b'{"input": {"requests": {}}}'),
     ],
 )
 def test_valid_token_cannot_touch_anything_but_decisions(agent, method, path, body) -> None:

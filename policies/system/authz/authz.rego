@@ -9,7 +9,8 @@
 #   themselves are never in the bundle, in git or in a log.
 #   A known client may only ask for decisions: POST of data.trustpolicy.decision,
 #   data.trustpolicy.batch or data.trustpolicy.revision on the v1 data API, without query
-#   parameters (no explain, instrument or provenance), and GET /health. Nothing else is
+#   parameters (no explain, instrument or provenance), a decision or batch only with its
+#   input document in the body, and GET /health. Nothing else is
 #   allowed, to anyone: policies and data are never written, patched or deleted through
 #   the API (they change only by publishing a new signed bundle). Without the api_clients
 #   data nobody is allowed: the agent fails closed.
@@ -28,14 +29,8 @@
 #         params: {type: object, additionalProperties: {type: array, items: {type: string}}}
 #         headers: {type: object}
 #         client_certificates: {type: array}
+#         body: {}
 package system.authz
-
-# The decision documents a department's system may ask for, as data API paths.
-_decision_paths := {
-	["v1", "data", "trustpolicy", "decision"],
-	["v1", "data", "trustpolicy", "batch"],
-	["v1", "data", "trustpolicy", "revision"],
-}
 
 # Query parameters GET /health may carry (?bundles waits for the signed policy).
 _health_params := {"bundles", "plugins"}
@@ -66,10 +61,23 @@ client := name if {
 # description: Whether the bearer token belongs to a client the operator listed.
 known_client if client
 
+# A decision or batch must carry its input document: a body without one is refused here,
+# so no policy is ever asked to decide on nothing.
 _permitted if {
-	input.method == "POST"
-	input.path in _decision_paths
-	count(object.get(input, "params", {})) == 0
+	_plain_post
+	input.path == ["v1", "data", "trustpolicy", "decision"]
+	is_object(input.body.input)
+}
+
+_permitted if {
+	_plain_post
+	input.path == ["v1", "data", "trustpolicy", "batch"]
+	is_array(input.body.input.requests)
+}
+
+_permitted if {
+	_plain_post
+	input.path == ["v1", "data", "trustpolicy", "revision"]
 }
 
 _permitted if {
@@ -78,4 +86,9 @@ _permitted if {
 	every name, _ in object.get(input, "params", {}) {
 		name in _health_params
 	}
+}
+
+_plain_post if {
+	input.method == "POST"
+	count(object.get(input, "params", {})) == 0
 }

@@ -8,7 +8,10 @@ _clients := {
 	"records": "0000000000000000000000000000000000000000000000000000000000000000",
 }
 
-_request(method, path) := {"identity": "token-c11", "method": method, "path": path, "params": {}}
+_request(method, path) := {
+	"identity": "token-c11", "method": method, "path": path, "params": {},
+	"body": {"input": {"action": "detain", "requests": []}},
+}
 
 _decision := ["v1", "data", "trustpolicy", "decision"]
 
@@ -27,6 +30,20 @@ test_known_client_may_ask_for_decisions_batches_and_revision if {
 test_known_client_may_check_health if {
 	every params in [{}, {"bundles": [""]}, {"bundles": ["true"], "plugins": [""]}] {
 		authz.allow with input as object.union(_request("GET", ["health"]), {"params": params})
+			with authz.api_clients as _clients_for("token-c11")
+	}
+}
+
+test_decision_or_batch_without_its_input_document_is_refused if {
+	every body in [{}, {"input": null}, {"input": []}, {"inputs": {}}, {"input": {"requests": {}}}] {
+		not authz.allow with input as _with_body(["v1", "data", "trustpolicy", "batch"], body)
+			with authz.api_clients as _clients_for("token-c11")
+	}
+}
+
+test_decision_without_an_input_object_is_refused if {
+	every body in [{}, {"input": null}, {"input": "detain"}, {"input": []}] {
+		not authz.allow with input as _with_body(_decision, body)
 			with authz.api_clients as _clients_for("token-c11")
 	}
 }
@@ -94,3 +111,5 @@ test_without_client_list_nobody_is_allowed if {
 }
 
 _clients_for(token) := object.union(_clients, {"district-c11": crypto.sha256(token)})
+
+_with_body(path, body) := object.union(object.remove(_request("POST", path), ["body"]), {"body": body})
