@@ -7,6 +7,7 @@ import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 import pytest
@@ -21,6 +22,8 @@ from trustpolicy import (
     InvalidRequest,
     LocalOPA,
 )
+from trustpolicy import _models as models
+from trustpolicy._client import input_json
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -155,6 +158,63 @@ def test_malformed_request_is_rejected_before_any_network_call(
             c.decide_many([EXAMPLES[0]["input"], {**EXAMPLES[1]["input"], "bogus": 1}])
     with pytest.raises(TimeoutError):
         sock.accept()
+
+
+def test_bad_mapping_is_refused_before_any_connection(
+    listener: tuple[str, socket.socket],
+) -> None:
+    url, sock = listener
+    unknown = {**EXAMPLES[0]["input"], "reason": "x"}
+    bad_enum = {**EXAMPLES[1]["input"], "counterpart": MappingProxyType({"agency": "ICE_ERO"})}
+    for on_error in ("raise", "deny"):
+        c = Client(url, on_error=on_error, retries=0)  # type: ignore[arg-type]
+        with pytest.raises(InvalidRequest) as info:
+            c.decide(MappingProxyType(unknown))
+        assert info.value.problems == ("request: unknown field(s) reason",)
+        with pytest.raises(InvalidRequest) as info:
+            c.decide(bad_enum)
+        assert len(info.value.problems) == 1
+        assert info.value.problems[0].startswith("counterpart.agency: must be one of ICE-ERO,")
+        with pytest.raises(InvalidRequest, match=r"unknown field\(s\) reason"):
+            c.decide_many([EXAMPLES[0]["input"], unknown])
+        with pytest.raises(InvalidRequest, match=r"counterpart\.agency: must be one of"):
+            c.decide_many([EXAMPLES[0]["input"], bad_enum])
+        with pytest.raises(InvalidRequest, match="must be a DecisionRequest or a mapping"):
+            c.decide(["action", "detain"])  # type: ignore[arg-type]
+    with pytest.raises(TimeoutError):
+        sock.accept()
+
+
+def test_a_mapping_is_checked_once_and_sent_as_given(monkeypatch: pytest.MonkeyPatch) -> None:
+    walks = [0]
+    check = models._check
+
+    def counting(cls: type, data: object, path: str, problems: list[str]) -> None:
+        walks[0] += cls is DecisionRequest
+        check(cls, data, path, problems)
+
+    def no_objects(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a mapping must not be turned into a DecisionRequest")
+
+    monkeypatch.setattr(models, "_check", counting)
+    monkeypatch.setattr(DecisionRequest, "__attrs_post_init__", no_objects)
+    for example in EXAMPLES:
+        doc = example["input"]
+        walks[0] = 0
+        assert input_json(doc) == json.dumps(doc, separators=(",", ":")).encode()
+        assert walks[0] == 1
+    nested = {**EXAMPLES[0]["input"], "actor": MappingProxyType(EXAMPLES[0]["input"]["actor"])}
+    assert json.loads(input_json(MappingProxyType(nested))) == EXAMPLES[0]["input"]
+
+
+def test_a_mapping_and_a_prebuilt_request_get_the_same_decisions(client: Client) -> None:
+    docs = [e["input"] for e in EXAMPLES]
+    docs.append({**docs[0], "actor": MappingProxyType(docs[0]["actor"])})
+    prebuilt = [DecisionRequest.from_dict(d) for d in docs]
+    from_docs = [without_id(client.decide(d)) for d in docs]
+    assert from_docs == [without_id(client.decide(r)) for r in prebuilt]
+    assert [without_id(d) for d in client.decide_many(docs)] == from_docs
+    assert [summary(d) for d in from_docs[:-1]] == [e["expect"] for e in EXAMPLES]
 
 
 def test_wrong_policy_path_is_an_engine_error(opa: LocalOPA) -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import importlib
 import json
 from pathlib import Path
 
+import attrs
 import pytest
 
 import trustpolicy
@@ -23,6 +25,7 @@ from trustpolicy import (
     Outcome,
     Subject,
 )
+from trustpolicy import _models as models
 
 EXAMPLES = json.loads(WORKED_EXAMPLES.read_text())
 
@@ -149,6 +152,53 @@ def test_direct_construction_reports_nested_paths() -> None:
         "actor.role: must be one of police_officer, city_employee",
         "subject: must be Subject (an object), not dict",
     )
+
+
+def _count_walks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count the schema walks of a whole request (``_check`` recurses for nested objects)."""
+    calls = [0]
+    check = models._check
+
+    def counting(cls: type, data: object, path: str, problems: list[str]) -> None:
+        if cls is DecisionRequest:
+            calls[0] += 1
+        check(cls, data, path, problems)
+
+    monkeypatch.setattr(models, "_check", counting)
+    return calls
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda e: e["name"])
+def test_from_dict_walks_the_input_once(monkeypatch: pytest.MonkeyPatch, example: dict) -> None:
+    walks = _count_walks(monkeypatch)
+    request = DecisionRequest.from_dict(example["input"])
+    assert walks[0] == 1
+    assert json.loads(request.to_json()) == example["input"]
+    walks[0] = 0
+    with pytest.raises(InvalidRequest):
+        DecisionRequest.from_dict({**example["input"], "bogus": 1})
+    assert walks[0] == 1
+
+
+def test_direct_construction_walks_once_and_is_never_taken_as_prechecked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    walks = _count_walks(monkeypatch)
+    DecisionRequest(action="detain", actor=Actor(agency="BPD", role="police_officer"))
+    assert walks[0] == 1
+    # Before and after from_dict (which succeeds, then fails), a hand-built request with a
+    # bad enumeration value is still checked in full.
+    for data in (EXAMPLES[0]["input"], {**EXAMPLES[0]["input"], "action": "deport"}, None):
+        if data is not None:
+            with contextlib.suppress(InvalidRequest):
+                DecisionRequest.from_dict(data)
+        with pytest.raises(InvalidRequest) as info:
+            DecisionRequest(action="deport", actor=Actor(agency="BPD", role="sheriff"))
+        assert [p.split(":")[0] for p in info.value.problems] == ["action", "actor.role"]
+    request = DecisionRequest.from_dict(EXAMPLES[0]["input"])
+    with pytest.raises(InvalidRequest, match=r"^invalid request: action: must be one of"):
+        attrs.evolve(request, action="deport")
+    assert models._PRECHECKED.get() is False
 
 
 def test_occurred_at_accepts_rfc3339() -> None:

@@ -19,10 +19,10 @@ from trustpolicy._client import (
     DEFAULT_URL,
     REVISION_PATH,
     OnError,
-    as_request,
     batch_body,
     check_mode,
     engine_url,
+    input_json,
     read_body,
     to_decision,
     to_decisions,
@@ -85,7 +85,7 @@ class AsyncClient:
 
     async def decide(self, request: DecisionRequest | Mapping[str, Any]) -> Decision:
         """Ask for one decision (``data.trustpolicy.decision``)."""
-        body = b'{"input":' + as_request(request).to_json() + b"}"
+        body = b'{"input":' + input_json(request) + b"}"
         try:
             return to_decision(await self._post(self._decision_url, body), self._decision_url)
         except TrustPolicyError as exc:

@@ -20,7 +20,7 @@ from opa_client import OpaClient
 
 from trustpolicy._decision import Decision
 from trustpolicy._errors import EngineError, EngineUnavailable, InvalidRequest, TrustPolicyError
-from trustpolicy._models import DecisionRequest
+from trustpolicy._models import DecisionRequest, check_input
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -55,9 +55,30 @@ def as_request(request: DecisionRequest | Mapping[str, Any]) -> DecisionRequest:
     raise InvalidRequest([f"request: must be a DecisionRequest or a mapping, not {type(request)}"])
 
 
+def _as_dict(value: object) -> dict[Any, Any]:
+    """``json.dumps`` fallback: a nested mapping that is not a dict (already checked) as one."""
+    if isinstance(value, Mapping):
+        return dict(value)
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def input_json(request: DecisionRequest | Mapping[str, Any]) -> bytes:
+    """The input document as compact JSON; raise InvalidRequest before any I/O.
+
+    A DecisionRequest was checked when it was built. A mapping gets the same one schema walk
+    (every problem with its field path) and is then sent as given: no objects are built.
+    """
+    if isinstance(request, DecisionRequest):
+        return request.to_json()
+    if isinstance(request, Mapping):
+        check_input(request)
+        return json.dumps(request, separators=(",", ":"), default=_as_dict).encode()
+    raise InvalidRequest([f"request: must be a DecisionRequest or a mapping, not {type(request)}"])
+
+
 def batch_body(requests_: Iterable[DecisionRequest | Mapping[str, Any]]) -> tuple[bytes, int]:
     """Build the body of one batch query; return it with how many decisions it must yield."""
-    parts = [as_request(r).to_json() for r in requests_]
+    parts = [input_json(r) for r in requests_]
     return b'{"input":{"requests":[' + b",".join(parts) + b"]}}", len(parts)
 
 
@@ -182,7 +203,7 @@ class Client:
 
     def decide(self, request: DecisionRequest | Mapping[str, Any]) -> Decision:
         """Ask for one decision (``data.trustpolicy.decision``)."""
-        body = b'{"input":' + as_request(request).to_json() + b"}"
+        body = b'{"input":' + input_json(request) + b"}"
         try:
             return to_decision(self._post(self._decision_url, body), self._decision_url)
         except TrustPolicyError as exc:

@@ -1,13 +1,15 @@
 """Value objects: the Trust Act input document as attrs classes.
 
 :class:`DecisionRequest` mirrors section 3 of the contract. It is checked once, when it is
-built: every problem is listed with its field path in one :class:`InvalidRequest`, and the
-compact JSON the engine needs is computed then, so asking costs no further work.
+built, by one schema walk whether it comes from a dict or is built by hand: every problem is
+listed with its field path in one :class:`InvalidRequest`, and the compact JSON the engine
+needs is computed then, so asking costs no further work.
 The decision (section 4) lives in :mod:`trustpolicy._decision`.
 """
 
 from __future__ import annotations
 
+import contextvars
 import enum
 import json
 import types
@@ -324,6 +326,14 @@ class Operation:
     partner: Agency | None = attrs.field(default=None, converter=_opt_agency)
 
 
+# True only while DecisionRequest.from_dict builds the request whose input document it has
+# just checked, so that __attrs_post_init__ does not walk the same data a second time. A
+# request built any other way (by hand, attrs.evolve) is checked in __attrs_post_init__.
+_PRECHECKED: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "trustpolicy_prechecked", default=False
+)
+
+
 @attrs.frozen
 class DecisionRequest:
     """The input document: "may I do this?". Invalid requests cannot be built.
@@ -345,10 +355,11 @@ class DecisionRequest:
 
     def __attrs_post_init__(self) -> None:
         data = _dump(self)
-        problems: list[str] = []
-        _check(DecisionRequest, data, "", problems)
-        if problems:
-            raise InvalidRequest(problems)
+        if _PRECHECKED.get():
+            # from_dict checked the input document this object is built from: one walk.
+            _PRECHECKED.set(False)  # and it covers this one construction only
+        else:
+            check_input(data)
         object.__setattr__(self, "_json", json.dumps(data, separators=(",", ":")).encode())
 
     def to_input(self) -> dict[str, Any]:
@@ -366,7 +377,12 @@ class DecisionRequest:
         _check(cls, data, "", problems)
         if problems:
             raise InvalidRequest(problems)
-        return cast("Self", _load(cls, data))
+        kwargs = _load_kwargs(cls, data)
+        token = _PRECHECKED.set(True)
+        try:
+            return cls(**kwargs)
+        finally:
+            _PRECHECKED.reset(token)
 
 
 # -- one walker per direction, driven by the class annotations ---------------------------
@@ -484,13 +500,26 @@ def _is_rfc3339(value: str) -> bool:
     return "T" in value.upper() and parsed.tzinfo is not None
 
 
-def _load(cls: type[Any], data: Mapping[str, Any]) -> object:
+def check_input(data: Mapping[str, Any]) -> None:
+    """Check an input document in one schema walk; raise InvalidRequest listing every problem."""
+    problems: list[str] = []
+    _check(DecisionRequest, data, "", problems)
+    if problems:
+        raise InvalidRequest(problems)
+
+
+def _load_kwargs(cls: type[Any], data: Mapping[str, Any]) -> dict[str, Any]:
+    # Read each field exactly as _check read it (``get``; a present null was reported there).
     kwargs: dict[str, Any] = {}
     for f in _SPECS[cls]:
-        if f.name not in data:
+        value = data.get(f.name)
+        if value is None:
             continue
-        value = data[f.name]
         if f.kind in _SPECS:
             value = [_load(f.kind, v) for v in value] if f.many else _load(f.kind, value)
         kwargs[f.name] = value
-    return cls(**kwargs)
+    return kwargs
+
+
+def _load(cls: type[Any], data: Mapping[str, Any]) -> object:
+    return cls(**_load_kwargs(cls, data))
