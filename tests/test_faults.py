@@ -175,25 +175,26 @@ def test_engine_killed_mid_load_fails_closed_and_recovers_without_client_restart
 
 def test_engine_slower_than_the_timeout_fails_closed_then_answers_again() -> None:
     with LocalOPA() as opa:
-        raising = Client(opa.url, timeout=0.5)
-        denying = Client(opa.url, timeout=0.5, on_error="deny")
+        raising = Client(opa.url, timeout=1.0)
+        denying = Client(opa.url, timeout=1.0, on_error="deny")
         decide_all_correctly(raising)
         assert opa.pid is not None
         os.kill(opa.pid, signal.SIGSTOP)  # the engine hangs: connections open, no answers
         try:
             started = time.monotonic()
-            with pytest.raises(EngineUnavailable, match=r"no answer within 0\.5s"):
+            with pytest.raises(EngineUnavailable, match=r"no answer within 1\.0s"):
                 raising.decide(INPUTS[1])
             took = time.monotonic() - started
             assert_engine_failure(denying.decide(INPUTS[1]))  # worked example 2: an allow
             assert all(d.rules == {"TP-ENGINE-01"} for d in denying.decide_many(INPUTS))
         finally:
             os.kill(opa.pid, signal.SIGCONT)
+        wait_for(lambda: raising.health(bundles=False), 10, "the engine answers again")
         decide_all_correctly(raising)
         decide_all_correctly(denying)
         raising.close()
         denying.close()
-    assert 0.5 <= took < 2.0
+    assert 1.0 <= took < 5.0  # the timeout, not a hang (slack for a busy machine)
 
 
 # -- bundle distribution faults ----------------------------------------------------------------
