@@ -49,6 +49,9 @@ if TYPE_CHECKING:
 
 __all__ = ["check_expected", "run_demo", "worked_examples"]
 
+# Narrowest width of the request column of the demo's table.
+_TITLE_WIDTH = 62
+
 Echo = Callable[[str], None]
 KEY_ID = "demo"
 AGENT = "bpd-district-d4"
@@ -99,8 +102,8 @@ def _secret_file(path: Path, value: str) -> Path:
     return path
 
 
-def _print_case(echo: Echo, case: DemoCase, decision: Decision, verdict: str) -> None:
-    head = f"{case.label:<4}{case.title:<62}{decision.outcome.value.upper():<9}"
+def _print_case(echo: Echo, case: DemoCase, decision: Decision, verdict: str, width: int) -> None:
+    head = f"{case.label:<4}{case.title:<{width}}{decision.outcome.value.upper():<9}"
     echo(f"{head}{rule_summary(decision)}{verdict}")
     for line in decision.explain().splitlines()[1:]:
         echo(textwrap.fill(line, _WIDTH, initial_indent="      ", subsequent_indent="        "))
@@ -112,7 +115,8 @@ def _replay(
     """Ask about each case and print its row; return the policy revisions and what differed."""
     echo("")
     echo(f"{title} (esc: legal review, exc: exception applied, rec: must be recorded)")
-    echo(f"{'#':<4}{'Request':<62}{'Outcome':<9}Provisions")
+    width = max(_TITLE_WIDTH, *(len(case.title) + 2 for case in cases))
+    echo(f"{'#':<4}{'Request':<{width}}{'Outcome':<9}Provisions")
     echo("-" * _WIDTH)
     failures = []
     revisions = set()
@@ -124,7 +128,7 @@ def _replay(
             differences = check_expected(decision, case.expect)
             verdict = "  [as expected]" if not differences else "  [DIFFERS]"
             failures += [f"{case.label} {case.title}: {d}" for d in differences]
-        _print_case(echo, case, decision, verdict)
+        _print_case(echo, case, decision, verdict, width)
     return revisions, failures
 
 
