@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from trustpolicy import EngineUnavailable, LocalOPA
+from trustpolicy import Client, EngineError, EngineUnavailable, LocalOPA, generate_token
 
 DECISION = """package trustpolicy
 
@@ -136,3 +136,19 @@ def test_testing_plugin_gives_users_a_running_engine(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_token_protected_engine_on_the_project_policies(opa_bin: Path, policies: Path) -> None:
+    # system.authz admits only known token digests: LocalOPA stages this token's digest.
+    token = generate_token()
+    request = {"action": "receive_detainer", "actor": {"agency": "BPD", "role": "police_officer"}}
+    with LocalOPA(policies=policies, token=token, opa=opa_bin) as opa:
+        with Client(opa.url, token=token) as client:
+            assert client.decide(request).rules == {"BTA-RPT-01"}
+        with (
+            Client(opa.url, token=generate_token()) as stranger,
+            pytest.raises(EngineError, match="401"),
+        ):
+            stranger.decide(request)
+        assert token not in opa.log_text()
+    assert not (policies / "system" / "authz" / "data.json").exists()

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from trustpolicy._errors import ConfigError, EngineUnavailable
+from trustpolicy._tokens import API_CLIENTS_FILE, stage_policies, token_sha256
 from trustpolicy._tools import find_tool, policies_dir
 
 if TYPE_CHECKING:
@@ -285,8 +286,25 @@ class LocalOPA:
         if self._uses_bundles:
             cmd.append("--bundle")
             cmd += [str(self._bundle)] if self._bundle is not None else []
-        cmd += [str(p) for p in self._policies]
+        cmd += [str(p) for p in self._served_policies(tmp)]
         return cmd
+
+    def _served_policies(self, tmp: Path) -> list[Path]:
+        """The policy directories to load; with a token, the token's digest staged in.
+
+        ``system.authz`` admits only clients whose token digests the bundle carries, so a
+        token-protected engine on a source tree that has none gets a copy with this
+        token's digest as client "local" (the token itself is never written).
+        """
+        if self._token is None or len(self._policies) != 1:
+            return self._policies
+        source = self._policies[0]
+        if not source.is_dir() or (source / API_CLIENTS_FILE).exists():
+            return self._policies
+        staged = tmp / "policies"
+        if not staged.exists():
+            stage_policies(source, staged, {"local": token_sha256(self._token)})
+        return [staged]
 
     def _config_text(self) -> str:
         if self._config is None:
