@@ -5,17 +5,26 @@ built, by one schema walk whether it comes from a dict or is built by hand: ever
 listed with its field path in one :class:`InvalidRequest`, and the compact JSON the engine
 needs is computed then, so asking costs no further work.
 The decision (section 4) lives in :mod:`trustpolicy._decision`.
+
+The check accepts exactly what the published input schema accepts (JSON Schema draft-07,
+``policies/trustpolicy/schema/input/data.json``, which OPA enforces as TP-INPUT-01). Its
+structure (fields, required fields, enumerations, types) is the attrs classes below; its
+string and list limits (``minLength``, ``maxLength``, ``pattern``, ``format``,
+``maxItems``) are read at import time from ``input_schema.json``, a copy of that schema
+shipped in this package (a test keeps the two files identical and the classes in step).
 """
 
 from __future__ import annotations
 
+import calendar
 import contextvars
 import enum
+import importlib.resources
 import json
+import re
 import types
 import typing
 from collections.abc import Iterable, Mapping
-from datetime import datetime
 from typing import Any, Self, TypeVar, cast
 
 import attrs
@@ -212,8 +221,8 @@ def _actor_role(v: ActorRole | str) -> ActorRole:
     return _coerce(ActorRole, v)
 
 
-def _subject_role(v: SubjectRole | str) -> SubjectRole:
-    return _coerce(SubjectRole, v)
+def _opt_subject_role(v: SubjectRole | str | None) -> SubjectRole | None:
+    return None if v is None else _coerce(SubjectRole, v)
 
 
 def _severity(v: Severity | str) -> Severity:
@@ -287,7 +296,7 @@ class Charge:
 class Subject:
     """The person concerned; release eligibility decides the detention rules."""
 
-    role: SubjectRole = attrs.field(converter=_subject_role)
+    role: SubjectRole | None = attrs.field(default=None, converter=_opt_subject_role)
     in_custody: bool | None = None
     eligible_for_release: bool | None = None
     charges: tuple[Charge, ...] | None = attrs.field(default=None, converter=_charges)
@@ -385,6 +394,64 @@ class DecisionRequest:
             _PRECHECKED.reset(token)
 
 
+# -- the published schema's limits, read from the copy shipped in this package -------------
+
+#: The input schema (draft-07) as published in policies/trustpolicy/schema/input/data.json.
+_INPUT_SCHEMA: Mapping[str, Any] = json.loads(
+    importlib.resources.files("trustpolicy").joinpath("input_schema.json").read_text("utf-8")
+)
+
+_GO_HEX = re.compile(r"\\x\{([0-9A-Fa-f]{1,6})\}")
+
+
+def _python_pattern(go: str) -> str:
+    r"""Translate a schema ``pattern`` (Go RE2, as OPA runs it) to Python :mod:`re`.
+
+    ``\x{HHHH}`` becomes ``\UHHHHHHHH``; ``$`` outside a character class becomes ``\Z``,
+    since Python's ``$`` also matches before a final newline and RE2's does not.
+    """
+    out: list[str] = []
+    i, in_class = 0, False
+    while i < len(go):
+        char = go[i]
+        if char == "\\":
+            hexa = _GO_HEX.match(go, i)
+            out.append(f"\\U{int(hexa[1], 16):08x}" if hexa else go[i : i + 2])
+            i = hexa.end() if hexa else i + 2
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char == "$":
+            char = r"\Z"
+        out.append(char)
+        i += 1
+    return "".join(out)
+
+
+@attrs.frozen
+class _Limits:
+    """The schema's keywords for one string or list field (``None``: no such keyword)."""
+
+    min_length: int = 0
+    max_length: int | None = None
+    pattern: re.Pattern[str] | None = None
+    date_time: bool = False
+    max_items: int | None = None
+
+
+def _limits(node: Mapping[str, Any], items: Mapping[str, Any]) -> _Limits:
+    pattern = items.get("pattern")
+    return _Limits(
+        min_length=items.get("minLength", 0),
+        max_length=items.get("maxLength"),
+        pattern=None if pattern is None else re.compile(_python_pattern(pattern), re.ASCII),
+        date_time=items.get("format") == "date-time",
+        max_items=node.get("maxItems") if node.get("type") == "array" else None,
+    )
+
+
 # -- one walker per direction, driven by the class annotations ---------------------------
 
 
@@ -394,10 +461,13 @@ class _Field:
     kind: Any
     required: bool
     many: bool
+    limits: _Limits
+    schema: Mapping[str, Any] = attrs.field(eq=False, repr=False)  # the value's (item's) node
 
 
-def _fields_of(cls: type[Any]) -> tuple[_Field, ...]:
+def _fields_of(cls: type[Any], node: Mapping[str, Any]) -> tuple[_Field, ...]:
     hints = typing.get_type_hints(cls)
+    properties = node.get("properties", {})
     out = []
     for f in attrs.fields(cls):
         if not f.init:
@@ -409,13 +479,24 @@ def _fields_of(cls: type[Any]) -> tuple[_Field, ...]:
         many = typing.get_origin(kind) is tuple
         if many:
             kind = typing.get_args(kind)[0]
-        out.append(_Field(f.name, kind, f.default is attrs.NOTHING, many))
+        prop = properties.get(f.name, {})
+        items = prop.get("items", {}) if many else prop
+        required = f.default is attrs.NOTHING
+        out.append(_Field(f.name, kind, required, many, _limits(prop, items), items))
     return tuple(out)
 
 
-_CLASSES = (Actor, Charge, Subject, Counterpart, Authority, CriminalCase, Operation)
-_SPECS: dict[type[Any], tuple[_Field, ...]] = {c: _fields_of(c) for c in _CLASSES}
-_SPECS[DecisionRequest] = _fields_of(DecisionRequest)
+def _specs(
+    cls: type[Any], node: Mapping[str, Any], out: dict[type[Any], tuple[_Field, ...]]
+) -> dict[type[Any], tuple[_Field, ...]]:
+    out[cls] = spec = _fields_of(cls, node)
+    for f in spec:
+        if attrs.has(f.kind):
+            _specs(f.kind, f.schema, out)
+    return out
+
+
+_SPECS = _specs(DecisionRequest, _INPUT_SCHEMA, {})
 _NAMES = {c: frozenset(f.name for f in spec) for c, spec in _SPECS.items()}
 _CHOICES = {
     k: ", ".join(m.value for m in k)
@@ -469,15 +550,19 @@ def _check(cls: type[Any], data: object, path: str, problems: list[str]) -> None
                 )
             continue
         if not f.many:
-            _check_one(f.kind, value, where, problems)
+            _check_one(f, value, where, problems)
         elif not isinstance(value, (list, tuple)):
             problems.append(f"{where}: must be a list")
         else:
+            most = f.limits.max_items
+            if most is not None and len(value) > most:
+                problems.append(f"{where}: must have at most {most} items, not {len(value)}")
             for i, item in enumerate(value):
-                _check_one(f.kind, item, f"{where}[{i}]", problems)
+                _check_one(f, item, f"{where}[{i}]", problems)
 
 
-def _check_one(kind: Any, value: object, where: str, problems: list[str]) -> None:
+def _check_one(f: _Field, value: object, where: str, problems: list[str]) -> None:
+    kind = f.kind
     if kind in _SPECS:
         _check(kind, value, where, problems)
     elif kind is bool:
@@ -486,18 +571,50 @@ def _check_one(kind: Any, value: object, where: str, problems: list[str]) -> Non
     elif kind in _CHOICES:
         if not isinstance(value, str) or value not in kind._value2member_map_:
             problems.append(f"{where}: must be one of {_CHOICES[kind]}")
-    elif not isinstance(value, str) or not value.strip():
-        problems.append(f"{where}: must be a non-empty string")
-    elif where == "occurred_at" and not _is_rfc3339(value):
+    elif not isinstance(value, str) or (not value and f.limits.min_length):
+        problems.append(f"{where}: must be a {'non-empty ' if f.limits.min_length else ''}string")
+    else:
+        _check_text(f.limits, value, where, problems)
+
+
+def _check_text(limits: _Limits, value: str, where: str, problems: list[str]) -> None:
+    # Lengths count code points, as JSON Schema (and OPA) do. An empty string was reported.
+    if len(value) < limits.min_length:
+        problems.append(f"{where}: must be at least {limits.min_length} characters")
+    if limits.max_length is not None and len(value) > limits.max_length:
+        problems.append(
+            f"{where}: must be at most {limits.max_length} characters, not {len(value)}"
+        )
+    if value and limits.pattern is not None and not limits.pattern.search(value):
+        # The engine's wording (TP-INPUT-01); the schema's one pattern forbids exactly that.
+        problems.append(f"{where}: contains control or invisible formatting characters")
+    if limits.date_time and not _is_rfc3339(value):
         problems.append(f"{where}: must be an RFC 3339 date-time")
 
 
+# RFC 3339 section 5.6 date-time, as both JSON Schema checkers read it: upper-case T and Z,
+# seconds 00-59 (no leap second), year 0001-9999, a real calendar day. OPA's checker also
+# takes a bare date or time, "," fractions and offsets past 23:59; the SDK does not.
+_RFC3339 = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.[0-9]+)?"
+    r"(?:Z|[+-]([0-9]{2}):([0-9]{2}))"
+)
+
+
 def _is_rfc3339(value: str) -> bool:
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
+    match = _RFC3339.fullmatch(value)
+    if match is None:
         return False
-    return "T" in value.upper() and parsed.tzinfo is not None
+    year, month, day, hour, minute, second = (int(g) for g in match.groups()[:6])
+    off_hour, off_minute = (int(g or 0) for g in match.groups()[6:])
+    return (
+        year >= 1
+        and 1 <= month <= 12  # noqa: PLR2004
+        and 1 <= day <= calendar.monthrange(year, month)[1]
+        and hour <= 23  # noqa: PLR2004
+        and off_hour <= 23  # noqa: PLR2004
+        and max(minute, second, off_minute) <= 59  # noqa: PLR2004
+    )
 
 
 def check_input(data: Mapping[str, Any]) -> None:

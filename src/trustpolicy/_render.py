@@ -73,7 +73,8 @@ def describe_request(request: DecisionRequest) -> str:
     if request.information:
         text += f" ({', '.join(_words(i.value) for i in request.information)})"
     if request.subject is not None:
-        text += f" of a {_words(request.subject.role.value)}"
+        role = request.subject.role  # optional in the contract: then just "a person"
+        text += f" of a {_words(role.value) if role is not None else 'person'}"
     if request.counterpart is not None:
         text += f", with {request.counterpart.agency.value}"
         if request.counterpart.forwards_to:
