@@ -38,10 +38,15 @@ _status_is_element if {
 }
 
 _status_is_element if {
-	# "8 U.S.C. § 1326(a)" and "8 USC 1326" both read as "8usc1326".
-	statute := regex.replace(lower(input.criminal_case.statute), `[^0-9a-z]`, "")
-	regex.find_n(`[0-9]+usc[0-9]+`, statute, 1)[0] in meta.custom.status_element_statutes
+	# "8 U.S.C. § 1326(a)" and "8 USC 1326" both read as "8usc1326(a)" and "8usc1326"; the
+	# section must not run on into more digits ("8 USC 13260" is another statute).
+	statute := strings.replace_n({" ": "", ".": "", "§": ""}, lower(input.criminal_case.statute))
+	some prefix in meta.custom.status_element_statutes
+	startswith(statute, prefix)
+	not substring(statute, count(prefix), 1) in _digits
 }
+
+_digits := {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}
 
 # The exception's METADATA: id, citation, confidence, message and what it lifts.
 meta := rego.metadata.chain()[1].annotations
