@@ -259,7 +259,7 @@ def render(args: argparse.Namespace, c: dict[str, Any]) -> str:
         *report.breakdown_rows(c["parts"]),
         "",
         (
-            f"### Candidate SDK fixes (bench/experiments.py; measured, not applied; "
+            f"### SDK fixes (bench/experiments.py; fix A is in the SDK, fix B is not; "
             f"{args.breakdown:,} requests, interleaved request by request)"
         ),
         "",
