@@ -30,6 +30,7 @@ from rfc3339_validator import validate_rfc3339
 
 from conftest import ROOT
 from trustpolicy import DecisionRequest, InvalidRequest, LocalOPA, Subject
+from trustpolicy import _limits as limits
 from trustpolicy import _models as models
 
 if TYPE_CHECKING:
@@ -353,7 +354,7 @@ PARITY = settings(
 
 def test_the_shipped_schema_is_the_published_one() -> None:
     assert SHIPPED_FILE.read_bytes() == SCHEMA_FILE.read_bytes()
-    assert models._INPUT_SCHEMA == SCHEMA
+    assert limits._INPUT_SCHEMA == SCHEMA
     jsonschema.Draft7Validator.check_schema(ORACLE.schema)  # the Python spelling is valid
     assert "date-time" in jsonschema.FormatChecker().checkers  # rfc3339-validator installed
     keywords = {k for node in _nodes(SCHEMA) for k in node}
@@ -388,7 +389,7 @@ def test_the_classes_mirror_the_schema() -> None:
 
 
 def test_the_pattern_is_translated_for_every_code_point() -> None:
-    translated = models._python_pattern(GO_PATTERN)
+    translated = limits._python_pattern(GO_PATTERN)
     assert translated == PY_PATTERN.replace("\\u", "\\U0000")
     sdk = re.compile(translated)
     ours = re.compile(PY_PATTERN)
@@ -401,7 +402,7 @@ def test_the_pattern_is_translated_for_every_code_point() -> None:
     assert mismatched == []
     for text in ("BPD\n", "\nBPD", "B\nPD", "BPD\r\n", ""):
         assert not sdk.search(text), repr(text)
-    assert models._python_pattern(r"^a[$\x{41}]\$b$") == r"^a[$\U00000041]\$b\Z"
+    assert limits._python_pattern(r"^a[$\x{41}]\$b$") == r"^a[$\U00000041]\$b\Z"
 
 
 @PARITY

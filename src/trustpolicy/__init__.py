@@ -20,6 +20,19 @@ from trustpolicy._client import Client, OnError
 from trustpolicy._collector import Collector, collector_app
 from trustpolicy._decision import Decision, Finding, Outcome
 from trustpolicy._engine import LocalOPA
+from trustpolicy._enums import (
+    Action,
+    ActorRole,
+    Agency,
+    AuthorityType,
+    CaseCategory,
+    Information,
+    Issuer,
+    OperationPurpose,
+    Purpose,
+    Severity,
+    SubjectRole,
+)
 from trustpolicy._errors import (
     BundleError,
     CollectorError,
@@ -33,25 +46,14 @@ from trustpolicy._errors import (
 )
 from trustpolicy._masking import project_input
 from trustpolicy._models import (
-    Action,
     Actor,
-    ActorRole,
-    Agency,
     Authority,
-    AuthorityType,
-    CaseCategory,
     Charge,
     Counterpart,
     CriminalCase,
     DecisionRequest,
-    Information,
-    Issuer,
     Operation,
-    OperationPurpose,
-    Purpose,
-    Severity,
     Subject,
-    SubjectRole,
 )
 from trustpolicy._policy_tests import PolicyTest, PolicyTestReport, run_policy_tests
 from trustpolicy._provisions import Provision, format_provisions, provisions
