@@ -112,7 +112,8 @@ civil_enforcement if {
 civil_enforcement if input.operation.primary_purpose == "immigration_enforcement"
 
 # An act bound for immigration enforcement: it reaches an immigration authority or is
-# made for civil immigration enforcement.
+# made for civil immigration enforcement. Holding and arresting are judged by their
+# basis (this); giving and transferring by who receives (to_immigration_authority).
 immigration_bound if to_immigration_authority
 
 immigration_bound if input.purpose == "civil_immigration_enforcement"

@@ -54,8 +54,12 @@ cases := {
 		"input": share("CITY_DEPARTMENT", ["name"], {"counterpart": {"agency": "CITY_DEPARTMENT", "forwards_to": ["ICE-ERO"]}}),
 		"want": t.deny({"BTA-INFO-01"}),
 	},
-	"to the FBI for civil immigration enforcement": {
+	"to the FBI, which is not an immigration authority, whatever the stated purpose": {
 		"input": share("FBI", ["name"], {"purpose": "civil_immigration_enforcement"}),
+		"want": t.allow,
+	},
+	"to the State Police, known to forward to CBP": {
+		"input": share("STATE_POLICE", ["name"], {"counterpart": {"agency": "STATE_POLICE", "forwards_to": ["CBP"]}}),
 		"want": t.deny({"BTA-INFO-01"}),
 	},
 	"to the FBI in a criminal case": {

@@ -25,7 +25,7 @@ default triggered := false
 
 triggered if {
 	input.action == "share_information"
-	lib.immigration_bound
+	lib.to_immigration_authority
 	some item in input.information
 	item in _meta.custom.release_information
 }

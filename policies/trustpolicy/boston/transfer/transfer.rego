@@ -24,7 +24,7 @@ default triggered := false
 
 triggered if {
 	input.action == "transfer_custody"
-	lib.immigration_bound
+	lib.to_immigration_authority
 }
 
 violations contains lib.entry(_meta, lib.guard_notes) if {

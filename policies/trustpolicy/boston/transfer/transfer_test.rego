@@ -52,9 +52,9 @@ cases := {
 		"want": t.deny({"BTA-XFER-01"}),
 	},
 	"to the Marshals": {"input": to("USMS", {}), "want": t.allow},
-	"to another agency for civil immigration enforcement": {
-		"input": to("OTHER", {"purpose": "civil_immigration_enforcement"}),
-		"want": t.deny({"BTA-XFER-01"}),
+	"to an agency that is not an immigration authority, whatever the stated purpose": {
+		"input": to("FBI", {"purpose": "civil_immigration_enforcement"}),
+		"want": t.allow,
 	},
 	"no recipient given": {"input": t.request("transfer_custody", {}), "want": t.deny({"TP-INPUT-01"})},
 }

@@ -21,7 +21,7 @@ import data.trustpolicy.lib
 
 escalations contains lib.entry(_meta, set()) if {
 	input.action == "share_information"
-	lib.immigration_bound
+	lib.to_immigration_authority
 	some item in input.information
 	item in _meta.custom.status_information
 }

@@ -39,8 +39,8 @@ cases := {
 		"input": share("OTHER", ["immigration_status"], {"purpose": "benefit_eligibility"}),
 		"want": t.allow,
 	},
-	"status to another agency for civil immigration enforcement": {
-		"input": share("OTHER", ["immigration_status"], {"purpose": "civil_immigration_enforcement"}),
+	"status to an agency known to forward to USCIS": {
+		"input": share("OTHER", ["immigration_status"], {"counterpart": {"agency": "OTHER", "forwards_to": ["USCIS"]}}),
 		"want": t.want("escalate", set(), {}, {"FED-1373-ESC"}, set()),
 	},
 }
