@@ -16,6 +16,7 @@ import json
 import os
 import subprocess
 import tarfile
+import zlib
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -138,7 +139,7 @@ def read_bundle(path: Path | str) -> Bundle:
                     raise BundleError(f"{src}: {name} appears twice")
                 handle = tar.extractfile(member)
                 files[name] = handle.read() if handle is not None else b""
-    except (OSError, tarfile.TarError, EOFError) as exc:
+    except (OSError, tarfile.TarError, EOFError, zlib.error) as exc:
         raise BundleError(f"cannot read bundle {src}: {exc}") from exc
     return Bundle(files=files, path=src)
 
