@@ -62,6 +62,11 @@ def _terminate(proc: subprocess.Popen[bytes], timeout: float) -> None:
         proc.wait(5)
 
 
+def _names_bundles(config_text: str) -> bool:
+    """Whether an OPA config (JSON or YAML text) configures bundles."""
+    return '"bundles"' in config_text or "bundles:" in config_text
+
+
 def _cleanup(state: dict[str, Any]) -> None:
     """Stop the process and remove the temp dir (also runs at interpreter exit)."""
     proc = state.get("proc")
@@ -129,8 +134,7 @@ class LocalOPA:
         self._uses_bundles = (
             self._bundle is not None
             or len(self._policies) == 1
-            or '"bundles"' in self._config_text()
-            or "bundles:" in self._config_text()
+            or _names_bundles(self._config_text())
         )
 
     # -- public API ------------------------------------------------------------------------
