@@ -122,7 +122,6 @@ class LocalOPA:
             raise ConfigError("tls_cert and tls_key must be given together")
         self._tls_cert = tls_cert
         self._tls_key = tls_key
-        self._fixed_port = port
         self.port: int = port if port is not None else 0
         self._decision_logs = decision_logs
         self._extra_args = tuple(extra_args)
