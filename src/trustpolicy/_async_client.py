@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 
 from trustpolicy._client import (
+    _HEADERS,
     BATCH_PATH,
     DECISION_PATH,
     DEFAULT_URL,
@@ -38,13 +39,6 @@ if TYPE_CHECKING:
     from trustpolicy._models import DecisionRequest
 
 __all__ = ["AsyncClient"]
-
-# identity: OPA would gzip larger answers, which costs more than it saves on loopback.
-_HEADERS = {
-    "Content-Type": "application/json",
-    "Accept": "application/json",
-    "Accept-Encoding": "identity",
-}
 
 
 class AsyncClient:
