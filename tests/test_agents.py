@@ -271,3 +271,15 @@ def test_agent_refuses_a_bundle_signed_under_an_unknown_key_id(signed, server, t
     path = write_agent_config(config, tmp_path / "opa.json")
     with pytest.raises(EngineUnavailable, match="ID city not found"):
         LocalOPA(config=path, startup_timeout=3).start()
+
+
+def test_an_unreadable_key_never_echoes_a_secret_into_the_error() -> None:
+    secret = "hmac-shared-secret-value-0123456789"
+    with pytest.raises(ConfigError) as caught:
+        agent_config(bundle_server_url="http://127.0.0.1:9", public_key=secret, algorithm="HS256")
+    assert secret not in str(caught.value)
+    assert caught.value.__cause__ is None
+    config = agent_config(
+        bundle_server_url="http://127.0.0.1:9", public_key=secret.encode(), algorithm="HS256"
+    )
+    assert config["keys"]

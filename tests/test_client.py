@@ -15,6 +15,7 @@ import pytest
 from conftest import WORKED_EXAMPLES
 from trustpolicy import (
     Client,
+    ConfigError,
     Decision,
     DecisionRequest,
     EngineError,
@@ -281,3 +282,24 @@ def test_slow_engine_past_the_timeout_fails_closed(slow_peer: str) -> None:
 def test_unknown_failure_mode_is_refused() -> None:
     with pytest.raises(ValueError, match="on_error"):
         Client(on_error="allow")  # type: ignore[arg-type]
+
+
+def test_a_missing_ca_bundle_fails_closed_in_deny_mode(tmp_path) -> None:
+    # requests raises a bare OSError for a CA path that is gone: still a TP-ENGINE-01 deny.
+    client = Client("https://127.0.0.1:9", on_error="deny", verify=str(tmp_path / "no-such-ca.pem"))
+    decision = client.decide(
+        {"action": "receive_detainer", "actor": {"agency": "BPD", "role": "police_officer"}}
+    )
+    assert decision.allowed is False
+    assert decision.rules == {"TP-ENGINE-01"}
+    with pytest.raises(EngineUnavailable):
+        Client("https://127.0.0.1:9", verify=str(tmp_path / "no-such-ca.pem")).decide(
+            {"action": "receive_detainer", "actor": {"agency": "BPD", "role": "police_officer"}}
+        )
+
+
+def test_configuration_errors_are_in_the_error_tree() -> None:
+    with pytest.raises(ConfigError, match="on_error"):
+        Client(on_error="allow")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="url must be"):
+        Client("ftp://agent")

@@ -49,7 +49,12 @@ def _key_text(public_key: Path | str | bytes) -> str:
     try:
         return Path(text).read_text()
     except OSError as exc:
-        raise ConfigError(f"cannot read verification key {text}: {exc}") from exc
+        # Name the file only when it looks like one: the text may be an HMAC secret.
+        looks_like_path = "/" in text or text.endswith((".pem", ".key"))
+        shown = text if looks_like_path else "(not shown)"
+        raise ConfigError(
+            f"cannot read verification key file {shown}: {exc.strerror or type(exc).__name__}"
+        ) from None
 
 
 def agent_config(
@@ -75,7 +80,8 @@ def agent_config(
 ) -> dict[str, Any]:
     """Return the OPA configuration (a dict) for one department's agent.
 
-    ``public_key`` is a PEM file path or PEM text (the HMAC secret for HS256). The token
+    ``public_key`` is a PEM file path, PEM text, or bytes (for HS256 pass the shared
+    secret as bytes: a str that is not PEM is read as a file path). The token
     for the bundle server comes from ``token_path`` (OPA re-reads the file, so it can be
     rotated) or ``token_env`` (substituted by OPA when it reads the config file).
     """

@@ -71,6 +71,8 @@ def epilog(*blocks: str) -> str:
 def outcome_exit_code(decisions: Iterable[Decision]) -> int:
     """Exit code of a batch: the most severe outcome (deny 1 > escalate 3 > allow 0)."""
     codes = {_BY_OUTCOME[d.outcome] for d in decisions}
+    if not codes:
+        return EXIT_USAGE  # no decision is never an allow
     return next((c for c in _SEVERITY if c in codes), EXIT_ALLOW)
 
 

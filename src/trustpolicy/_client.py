@@ -19,7 +19,13 @@ import urllib3
 from opa_client import OpaClient
 
 from trustpolicy._decision import Decision
-from trustpolicy._errors import EngineError, EngineUnavailable, InvalidRequest, TrustPolicyError
+from trustpolicy._errors import (
+    ConfigError,
+    EngineError,
+    EngineUnavailable,
+    InvalidRequest,
+    TrustPolicyError,
+)
 from trustpolicy._models import DecisionRequest, check_input
 
 if TYPE_CHECKING:
@@ -85,7 +91,7 @@ def batch_body(requests_: Iterable[DecisionRequest | Mapping[str, Any]]) -> tupl
 def check_mode(on_error: str) -> None:
     """Reject an unknown ``on_error`` at construction (a typo must not change the failure mode)."""
     if on_error not in ("raise", "deny"):
-        raise ValueError(f"on_error must be 'raise' or 'deny', not {on_error!r}")
+        raise ConfigError(f"on_error must be 'raise' or 'deny', not {on_error!r}")
 
 
 def read_body(status: int, content: bytes, url: str) -> dict[str, Any]:
@@ -143,7 +149,7 @@ def engine_url(url: str) -> tuple[str, str, int, bool]:
     """Normalise the base URL: (base, host, port, https)."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"url must be http(s)://host[:port], not {url!r}")
+        raise ConfigError(f"url must be http(s)://host[:port], not {url!r}")
     https = parts.scheme == "https"
     port = parts.port or (443 if https else 80)
     return url.rstrip("/"), parts.hostname, port, https
@@ -258,7 +264,8 @@ class Client:
             resp = self._session.post(url, data=body, timeout=self.timeout)
         except requests.Timeout as exc:
             raise EngineUnavailable(f"no answer within {self.timeout}s", url=url) from exc
-        except requests.RequestException as exc:
+        except (requests.RequestException, OSError) as exc:
+            # OSError too: requests raises it bare for, e.g., a CA bundle path that is gone.
             raise EngineUnavailable(f"cannot reach the policy engine: {exc}", url=url) from exc
         return read_body(resp.status_code, resp.content, url)
 
@@ -278,6 +285,8 @@ class Client:
                 timeout=self._fast_timeout,
                 assert_same_host=False,
             )
+        except OSError as exc:
+            raise EngineUnavailable(f"cannot reach the policy engine: {exc}", url=url) from exc
         except urllib3.exceptions.HTTPError as exc:
             reason = getattr(exc, "reason", exc)
             if isinstance(exc, urllib3.exceptions.TimeoutError) or isinstance(
