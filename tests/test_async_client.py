@@ -18,6 +18,7 @@ from test_client import (
 from trustpolicy import (
     AsyncClient,
     Client,
+    ConfigError,
     EngineError,
     EngineUnavailable,
     InvalidRequest,
@@ -108,3 +109,8 @@ async def test_slow_engine_past_the_timeout_fails_closed(slow_peer: str) -> None
     assert time.monotonic() - started < 1.9
     assert decision.allowed is False
     assert [v.rule for v in decision.violations] == ["TP-ENGINE-01"]
+
+
+def test_a_missing_ca_bundle_is_a_configuration_error(tmp_path) -> None:
+    with pytest.raises(ConfigError, match="CA bundle"):
+        AsyncClient("https://127.0.0.1:9", verify=str(tmp_path / "no-such-ca.pem"))

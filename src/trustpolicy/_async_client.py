@@ -29,7 +29,7 @@ from trustpolicy._client import (
     to_decisions,
 )
 from trustpolicy._decision import Decision
-from trustpolicy._errors import EngineError, EngineUnavailable, TrustPolicyError
+from trustpolicy._errors import ConfigError, EngineError, EngineUnavailable, TrustPolicyError
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -71,9 +71,7 @@ class AsyncClient:
         self._headers = dict(_HEADERS)
         if token is not None:
             self._headers["Authorization"] = f"Bearer {token}"
-        self._ssl: ssl.SSLContext | bool = (
-            ssl.create_default_context(cafile=verify) if isinstance(verify, str) else verify
-        )
+        self._ssl: ssl.SSLContext | bool = _ssl_context(verify)
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._session: aiohttp.ClientSession | None = None
 
@@ -171,3 +169,13 @@ class AsyncClient:
         if self.on_error == "deny":
             return Decision.engine_failure(str(exc))
         raise exc
+
+
+def _ssl_context(verify: bool | str) -> ssl.SSLContext | bool:
+    """The TLS setting for aiohttp: a CA bundle path becomes a context, checked now."""
+    if not isinstance(verify, str):
+        return verify
+    try:
+        return ssl.create_default_context(cafile=verify)
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigError(f"cannot load the CA bundle {verify}: {exc}") from exc
