@@ -64,7 +64,8 @@ class PolicyTestReport:
         return bool(self.tests) and not self.failed and covered
 
 
-def _opa_json(args: list[str], opa: Path | None) -> Any:
+def opa_json(args: list[str], opa: Path | None) -> Any:
+    """Run ``opa <args>`` and return its JSON report; anything else is an EngineError."""
     tool = opa if opa is not None else find_tool("opa")
     try:
         proc = subprocess.run(
@@ -119,7 +120,7 @@ def run_policy_tests(
     src = Path(policies)
     if not src.is_dir():
         raise FileNotFoundError(f"policies directory not found: {src}")
-    results = _opa_json(["test", "--bundle", "--format", "json", str(src)], opa)
+    results = opa_json(["test", "--bundle", "--format", "json", str(src)], opa)
     sources: dict[str, list[str]] = {}
     tests = []
     for result in results or ():
@@ -141,7 +142,7 @@ def run_policy_tests(
         )
     report: Any = None
     if coverage and tests and all(t.passed for t in tests):
-        report = _opa_json(["test", "--bundle", "--coverage", "--format", "json", str(src)], opa)
+        report = opa_json(["test", "--bundle", "--coverage", "--format", "json", str(src)], opa)
     files = report.get("files", {}) if isinstance(report, dict) else {}
     uncovered = tuple(
         (name, _rows(info.get("not_covered", [])))

@@ -14,19 +14,15 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import attrs
 
-from trustpolicy._errors import EngineError
-from trustpolicy._policy_tests import PolicyTest, rule_blocks, run_policy_tests
-from trustpolicy._tools import find_tool
+from trustpolicy._policy_tests import PolicyTest, opa_json, rule_blocks, run_policy_tests
 
 __all__ = ["Provision", "format_provisions", "provisions"]
 
-_TIMEOUT = 120
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -54,18 +50,7 @@ def _kind(rule_id: str) -> str:
 
 
 def _annotations(policies: Path, opa: Path | None) -> list[dict[str, Any]]:
-    tool = opa if opa is not None else find_tool("opa")
-    try:
-        proc = subprocess.run(
-            [str(tool), "inspect", "-a", "--format", "json", str(policies)],
-            capture_output=True,
-            text=True,
-            timeout=_TIMEOUT,
-            check=False,
-        )
-        report = json.loads(proc.stdout)
-    except (OSError, subprocess.TimeoutExpired, ValueError) as exc:
-        raise EngineError(f"opa inspect failed on {policies}", engine_message=str(exc)) from exc
+    report = opa_json(["inspect", "-a", "--format", "json", str(policies)], opa)
     return list(report.get("annotations") or ())
 
 
