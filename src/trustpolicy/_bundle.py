@@ -124,9 +124,18 @@ def write_archive(files: Mapping[str, bytes], out_path: Path | str) -> Path:
 def read_bundle(path: Path | str) -> Bundle:
     """Read a bundle ``.tar.gz`` into memory; :class:`BundleError` names what is wrong."""
     src = Path(path)
+    try:
+        data = src.read_bytes()
+    except OSError as exc:
+        raise BundleError(f"cannot read bundle {src}: {exc}") from exc
+    return parse_bundle(data, src)
+
+
+def parse_bundle(data: bytes, src: Path) -> Bundle:
+    """Parse the bytes of a bundle ``.tar.gz`` read from ``src`` (named in errors)."""
     files: dict[str, bytes] = {}
     try:
-        with tarfile.open(src, mode="r:gz") as tar:
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
             for member in tar:
                 if member.isdir():
                     continue

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import attrs
 from aiohttp import web
 
-from trustpolicy._bundle import read_bundle
+from trustpolicy._bundle import parse_bundle
 from trustpolicy._errors import BundleError, ConfigError
 
 if TYPE_CHECKING:
@@ -147,8 +147,13 @@ class BundleServer:
 
     def publish(self, path: Path | str, *, name: str = DEFAULT_BUNDLE) -> PublishedBundle:
         """Publish the bundle file at ``path`` as ``name``, replacing the old one at once."""
-        bundle = read_bundle(path)
-        data = Path(path).read_bytes()
+        # Read once: the bytes served, their ETag and the revision all come from one read,
+        # even if the file is replaced while publishing.
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            raise BundleError(f"cannot read bundle {path}: {exc}") from exc
+        bundle = parse_bundle(data, Path(path))
         published = PublishedBundle(
             name=name,
             data=data,
