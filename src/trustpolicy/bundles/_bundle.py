@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from trustpolicy._errors import BundleError
-from trustpolicy._tools import find_tool
+from trustpolicy.contract._errors import BundleError
+from trustpolicy.engine._tools import find_tool
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

@@ -15,12 +15,12 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
-from trustpolicy._errors import ConfigError
+from trustpolicy.contract._errors import ConfigError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
 
-    from trustpolicy._store import DecisionStore, LoggedDecision
+    from trustpolicy.record._store import DecisionStore, LoggedDecision
 
 __all__ = ["annual_report", "disposition"]
 

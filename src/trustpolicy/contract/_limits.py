@@ -2,7 +2,8 @@
 
 ``minLength``, ``maxLength``, ``pattern``, ``format`` and ``maxItems`` are read at import
 time from ``input_schema.json`` (a copy of ``policies/trustpolicy/schema/input/data.json``;
-a test keeps the two files identical) and applied by the check in :mod:`trustpolicy._models`.
+a test keeps the two files identical) and applied by the check in
+:mod:`trustpolicy.contract._models`.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ __all__: list[str] = []
 
 #: The input schema (draft-07) as published in policies/trustpolicy/schema/input/data.json.
 _INPUT_SCHEMA: Mapping[str, Any] = json.loads(
-    importlib.resources.files("trustpolicy").joinpath("input_schema.json").read_text("utf-8")
+    importlib.resources.files("trustpolicy.contract")
+    .joinpath("input_schema.json")
+    .read_text("utf-8")
 )
 
 _GO_HEX = re.compile(r"\\x\{([0-9A-Fa-f]{1,6})\}")

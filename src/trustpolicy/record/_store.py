@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from trustpolicy._errors import CollectorError
-from trustpolicy._masking import _project_result, project_input
+from trustpolicy.contract._errors import CollectorError
+from trustpolicy.record._masking import _project_result, project_input
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

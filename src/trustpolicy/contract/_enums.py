@@ -1,7 +1,7 @@
 """The Trust Act input document's enumerations, and the converters that accept them.
 
 Each enumeration is one ``enum`` of the published input schema (section 3 of the contract);
-the attrs classes in :mod:`trustpolicy._models` take either the member or its string value.
+the attrs classes in :mod:`trustpolicy.contract._models` take either the member or its string value.
 """
 
 from __future__ import annotations

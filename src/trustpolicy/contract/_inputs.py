@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 from typing import Literal
 
-from trustpolicy._errors import InvalidRequest
-from trustpolicy._models import DecisionRequest
+from trustpolicy.contract._errors import InvalidRequest
+from trustpolicy.contract._models import DecisionRequest
 
 __all__ = ["InputKind", "load_requests"]
 

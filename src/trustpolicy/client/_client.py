@@ -18,15 +18,15 @@ import requests
 import urllib3
 from opa_client import OpaClient
 
-from trustpolicy._decision import Decision
-from trustpolicy._errors import (
+from trustpolicy.contract._decision import Decision
+from trustpolicy.contract._errors import (
     ConfigError,
     EngineError,
     EngineUnavailable,
     InvalidRequest,
     TrustPolicyError,
 )
-from trustpolicy._models import DecisionRequest, check_input
+from trustpolicy.contract._models import DecisionRequest, check_input
 
 if TYPE_CHECKING:
     from types import TracebackType

@@ -21,31 +21,31 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from trustpolicy._agent_config import agent_config
-from trustpolicy._bundle import build_bundle
-from trustpolicy._bundle_server import BundleServer
-from trustpolicy._client import Client
-from trustpolicy._collector import Collector
-from trustpolicy._demo_cases import DemoCase, tara_construction
-from trustpolicy._engine import LocalOPA
-from trustpolicy._errors import CollectorError, ConfigError
-from trustpolicy._models import DecisionRequest
-from trustpolicy._render import rule_summary
-from trustpolicy._report import BOSTON, annual_report
-from trustpolicy._signing import (
+from trustpolicy.bundles._agent_config import agent_config
+from trustpolicy.bundles._bundle import build_bundle
+from trustpolicy.bundles._bundle_server import BundleServer
+from trustpolicy.bundles._signing import (
     SigningKey,
     VerificationKey,
     generate_signing_key,
     sign_bundle,
     verify_bundle,
 )
-from trustpolicy._tools import OPA_VERSION, policies_dir, project_root
+from trustpolicy.cli._demo_cases import DemoCase, tara_construction
+from trustpolicy.cli._render import rule_summary
+from trustpolicy.client._client import Client
+from trustpolicy.contract._errors import CollectorError, ConfigError
+from trustpolicy.contract._models import DecisionRequest
+from trustpolicy.engine._engine import LocalOPA
+from trustpolicy.engine._tools import OPA_VERSION, policies_dir, project_root
+from trustpolicy.record._collector import Collector
+from trustpolicy.record._report import BOSTON, annual_report
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from trustpolicy._decision import Decision
-    from trustpolicy._store import DecisionStore
+    from trustpolicy.contract._decision import Decision
+    from trustpolicy.record._store import DecisionStore
 
 __all__ = ["check_expected", "run_demo", "worked_examples"]
 

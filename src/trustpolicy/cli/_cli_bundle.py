@@ -8,12 +8,12 @@ from pathlib import Path
 
 import click
 
-from trustpolicy._agent_config import agent_config, write_agent_config
-from trustpolicy._bundle import build_bundle
-from trustpolicy._bundle_server import BundleServer, load_tokens
-from trustpolicy._cli_common import block
-from trustpolicy._signing import SigningKey, VerificationKey, sign_bundle, verify_bundle
-from trustpolicy._tools import policies_dir
+from trustpolicy.bundles._agent_config import agent_config, write_agent_config
+from trustpolicy.bundles._bundle import build_bundle
+from trustpolicy.bundles._bundle_server import BundleServer, load_tokens
+from trustpolicy.bundles._signing import SigningKey, VerificationKey, sign_bundle, verify_bundle
+from trustpolicy.cli._cli_common import block
+from trustpolicy.engine._tools import policies_dir
 
 __all__ = ["agent_config_command", "bundle"]
 

@@ -14,8 +14,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from trustpolicy._bundle_server import DEFAULT_BUNDLE
-from trustpolicy._errors import ConfigError
+from trustpolicy.bundles._bundle_server import DEFAULT_BUNDLE
+from trustpolicy.contract._errors import ConfigError
 
 __all__ = ["agent_config", "write_agent_config"]
 

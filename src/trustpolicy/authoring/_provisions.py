@@ -19,7 +19,7 @@ from typing import Any
 
 import attrs
 
-from trustpolicy._policy_tests import PolicyTest, opa_json, rule_blocks, run_policy_tests
+from trustpolicy.authoring._policy_tests import PolicyTest, opa_json, rule_blocks, run_policy_tests
 
 __all__ = ["Provision", "format_provisions", "provisions"]
 

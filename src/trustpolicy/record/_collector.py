@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from trustpolicy._errors import CollectorError, ConfigError
-from trustpolicy._store import DecisionStore, _parse_time
+from trustpolicy.contract._errors import CollectorError, ConfigError
+from trustpolicy.record._store import DecisionStore, _parse_time
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

@@ -11,7 +11,7 @@ from typing import Any, cast
 
 import attrs
 
-from trustpolicy._errors import InvalidRequest
+from trustpolicy.contract._errors import InvalidRequest
 
 __all__ = ["Decision", "Finding", "Outcome"]
 

@@ -23,9 +23,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from trustpolicy._errors import ConfigError, EngineUnavailable
-from trustpolicy._tokens import API_CLIENTS_FILE, stage_policies, token_sha256
-from trustpolicy._tools import find_tool, policies_dir
+from trustpolicy.contract._errors import ConfigError, EngineUnavailable
+from trustpolicy.contract._tokens import API_CLIENTS_FILE, stage_policies, token_sha256
+from trustpolicy.engine._tools import find_tool, policies_dir
 
 if TYPE_CHECKING:
     from types import TracebackType

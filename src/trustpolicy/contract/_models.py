@@ -4,14 +4,14 @@
 built, by one schema walk whether it comes from a dict or is built by hand: every problem is
 listed with its field path in one :class:`InvalidRequest`, and the compact JSON the engine
 needs is computed then, so asking costs no further work.
-The decision (section 4) lives in :mod:`trustpolicy._decision`.
+The decision (section 4) lives in :mod:`trustpolicy.contract._decision`.
 
 The check accepts exactly what the published input schema accepts (JSON Schema draft-07,
 ``policies/trustpolicy/schema/input/data.json``, which OPA enforces as TP-INPUT-01). Its
 structure (fields, required fields, types) is the attrs classes below, its enumerations
-are in :mod:`trustpolicy._enums`; its string and list limits (``minLength``,
+are in :mod:`trustpolicy.contract._enums`; its string and list limits (``minLength``,
 ``maxLength``, ``pattern``, ``format``, ``maxItems``) are read at import time by
-:mod:`trustpolicy._limits` from ``input_schema.json``, a copy of that schema shipped in
+:mod:`trustpolicy.contract._limits` from ``input_schema.json``, a copy of that schema shipped in
 this package (a test keeps the two files identical and the classes in step).
 """
 
@@ -29,7 +29,7 @@ from typing import Any, Self, cast
 
 import attrs
 
-from trustpolicy._enums import (
+from trustpolicy.contract._enums import (
     Action,
     ActorRole,
     Agency,
@@ -56,8 +56,8 @@ from trustpolicy._enums import (
     _opt_subject_role,
     _severity,
 )
-from trustpolicy._errors import InvalidRequest
-from trustpolicy._limits import _INPUT_SCHEMA, _Limits, _limits
+from trustpolicy.contract._errors import InvalidRequest
+from trustpolicy.contract._limits import _INPUT_SCHEMA, _Limits, _limits
 
 __all__ = [
     "Actor",
@@ -71,7 +71,7 @@ __all__ = [
 ]
 
 
-# -- converters for the nested objects (the enums' own are in trustpolicy._enums) -------------
+# -- converters for the nested objects (the enums' own are in trustpolicy.contract._enums) -----
 
 
 def _charges(v: Iterable[Charge] | None) -> tuple[Charge, ...] | None:

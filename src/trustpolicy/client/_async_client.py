@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
-from trustpolicy._client import (
+from trustpolicy.client._client import (
     _HEADERS,
     BATCH_PATH,
     DECISION_PATH,
@@ -28,15 +28,20 @@ from trustpolicy._client import (
     to_decision,
     to_decisions,
 )
-from trustpolicy._decision import Decision
-from trustpolicy._errors import ConfigError, EngineError, EngineUnavailable, TrustPolicyError
+from trustpolicy.contract._decision import Decision
+from trustpolicy.contract._errors import (
+    ConfigError,
+    EngineError,
+    EngineUnavailable,
+    TrustPolicyError,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
     from types import TracebackType
     from typing import Self
 
-    from trustpolicy._models import DecisionRequest
+    from trustpolicy.contract._models import DecisionRequest
 
 __all__ = ["AsyncClient"]
 

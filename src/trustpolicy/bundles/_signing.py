@@ -27,8 +27,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from trustpolicy._bundle import SIGNATURES, Bundle, read_bundle, write_archive
-from trustpolicy._errors import ConfigError, SignatureError
+from trustpolicy.bundles._bundle import SIGNATURES, Bundle, read_bundle, write_archive
+from trustpolicy.contract._errors import ConfigError, SignatureError
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence

@@ -15,8 +15,8 @@ from typing import Any
 
 import attrs
 
-from trustpolicy._errors import EngineError
-from trustpolicy._tools import find_tool
+from trustpolicy.contract._errors import EngineError
+from trustpolicy.engine._tools import find_tool
 
 __all__ = ["PolicyTest", "PolicyTestReport", "run_policy_tests"]
 

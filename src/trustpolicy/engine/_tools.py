@@ -6,7 +6,7 @@ import os
 import shutil
 from pathlib import Path
 
-from trustpolicy._errors import ToolNotFound
+from trustpolicy.contract._errors import ToolNotFound
 
 __all__ = ["OPA_VERSION", "REGAL_VERSION", "find_tool", "policies_dir", "project_root"]
 

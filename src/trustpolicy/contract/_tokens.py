@@ -20,7 +20,7 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from trustpolicy._errors import ConfigError
+from trustpolicy.contract._errors import ConfigError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

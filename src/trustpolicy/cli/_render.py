@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from trustpolicy._decision import Decision, Finding
-    from trustpolicy._models import DecisionRequest
+    from trustpolicy.contract._decision import Decision, Finding
+    from trustpolicy.contract._models import DecisionRequest
 
 __all__ = ["decision_document", "describe_request", "explain", "rule_summary"]
 

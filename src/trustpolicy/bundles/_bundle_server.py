@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING
 import attrs
 from aiohttp import web
 
-from trustpolicy._bundle import parse_bundle
-from trustpolicy._errors import BundleError, ConfigError
+from trustpolicy.bundles._bundle import parse_bundle
+from trustpolicy.contract._errors import BundleError, ConfigError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

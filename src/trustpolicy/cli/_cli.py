@@ -15,8 +15,10 @@ from pathlib import Path
 
 import click
 
-from trustpolicy._cli_bundle import agent_config_command, bundle
-from trustpolicy._cli_common import (
+from trustpolicy.authoring._policy_tests import run_policy_tests
+from trustpolicy.authoring._provisions import format_provisions, provisions
+from trustpolicy.cli._cli_bundle import agent_config_command, bundle
+from trustpolicy.cli._cli_common import (
     EXIT_FAILED,
     block,
     engine_client,
@@ -26,15 +28,13 @@ from trustpolicy._cli_common import (
     read_input,
     report_error,
 )
-from trustpolicy._engine import LocalOPA
-from trustpolicy._errors import TrustPolicyError
-from trustpolicy._inputs import load_requests
-from trustpolicy._policy_tests import run_policy_tests
-from trustpolicy._provisions import format_provisions, provisions
-from trustpolicy._render import decision_document, explain
-from trustpolicy._report import BOSTON, annual_report
-from trustpolicy._store import DecisionStore
-from trustpolicy._tools import OPA_VERSION, policies_dir
+from trustpolicy.cli._render import decision_document, explain
+from trustpolicy.contract._errors import TrustPolicyError
+from trustpolicy.contract._inputs import load_requests
+from trustpolicy.engine._engine import LocalOPA
+from trustpolicy.engine._tools import OPA_VERSION, policies_dir
+from trustpolicy.record._report import BOSTON, annual_report
+from trustpolicy.record._store import DecisionStore
 
 __all__ = ["cli", "main"]
 
@@ -281,7 +281,7 @@ def demo() -> int:
     contract, checks each against its expected outcome, and writes the annual report
     under var/demo/. Exits 1 if any worked example differs.
     """
-    from trustpolicy._demo import run_demo  # noqa: PLC0415 - only the demo needs it
+    from trustpolicy.cli._demo import run_demo  # noqa: PLC0415 - only the demo needs it
 
     return run_demo(click.echo)
 

@@ -10,10 +10,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from trustpolicy._client import DEFAULT_URL, Client
-from trustpolicy._decision import Decision, Outcome
-from trustpolicy._engine import LocalOPA
-from trustpolicy._errors import (
+from trustpolicy.client._client import DEFAULT_URL, Client
+from trustpolicy.contract._decision import Decision, Outcome
+from trustpolicy.contract._errors import (
     BundleError,
     CollectorError,
     ConfigError,
@@ -23,6 +22,7 @@ from trustpolicy._errors import (
     SignatureError,
     ToolNotFound,
 )
+from trustpolicy.engine._engine import LocalOPA
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
