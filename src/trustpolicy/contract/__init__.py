@@ -1,5 +1,5 @@
-"""The contract: request models, the decision, enumerations, limits, errors and input checks.
+"""The contract: request models, the decision, enumerations, limits, errors, input checks.
 
-The types of the published contract (docs/trust-act.md) and the packaged input schema.
+Also API-token digests and the packaged input schema (docs/trust-act.md is the text).
 Imports nothing of ours: every other room may import it.
 """
