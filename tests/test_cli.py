@@ -187,7 +187,7 @@ def test_token_from_file_reaches_the_agent_and_is_never_printed(tmp_path) -> Non
 
 HELP_SCRIPT = """
 import contextlib, io, json, sys
-from trustpolicy._cli import main
+from trustpolicy.cli._cli import main
 out = {}
 for command in json.loads(sys.argv[1]):
     buf = io.StringIO()

@@ -9,12 +9,14 @@
 #     description: Boston Trust Act, City of Boston Code of Ordinances § 11-1.9 (2014, amended 2019)
 # custom:
 #   id: BTA-RPT-01
-#   citation: Boston Code § 11-1.9; Boston Trust Act (2019) § 3
+#   citation: Boston Code § 11-1.9; Boston Trust Act (2014) § 3, as amended (2019) § 3
 #   confidence: reported
 #   message: >-
 #     Record this civil detainer request for the Commissioner's annual Trust Act report:
 #     date, district and disposition, and whether the person was detained or transferred
 #     on it.
+#   versions:
+#     - version: BTA-2014
 package trustpolicy.boston.reporting
 
 import data.trustpolicy.lib
@@ -23,9 +25,11 @@ _detainer_received if input.action == "receive_detainer"
 
 _detainer_received if "civil_detainer" in lib.authority_types
 
+_detainer_received if is_object(input.detainer)
+
 obligations contains lib.entry(_meta, _notes) if _detainer_received
 
 _notes contains "The district was not given: record it by hand." if not input.actor.district
 
-# The provision's METADATA: id, citation, confidence, message.
+# The provision's METADATA: id, citation, confidence, message, versions.
 _meta := rego.metadata.chain()[1].annotations

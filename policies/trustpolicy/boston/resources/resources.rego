@@ -4,7 +4,9 @@
 #   No city funds, personnel, equipment or facilities may be used to investigate,
 #   interrogate, detain or arrest solely for civil immigration enforcement: no perimeters,
 #   backup or station interviews for a civil operation, and no city employee looking up
-#   status for one. Keeping the peace at a scene is allowed.
+#   status for, or at the request of, an immigration authority without a criminal case
+#   (for ICE-ERO, CBP and USCIS, without a judicial criminal warrant). Keeping the peace at
+#   a scene is allowed, never for ICE-ERO, CBP or USCIS or an immigration operation.
 # related_resources:
 #   - ref: https://www.boston.gov/departments/police/boston-trust-act
 #     description: Boston Trust Act, City of Boston Code of Ordinances § 11-1.9 (2014, amended 2019)
@@ -15,6 +17,8 @@
 #   message: >-
 #     Boston Trust Act: city funds, personnel, equipment and facilities may not be used for
 #     civil immigration enforcement.
+#   versions:
+#     - version: BTA-2019
 package trustpolicy.boston.resources
 
 import data.trustpolicy.lib
@@ -28,17 +32,19 @@ triggered if {
 	lib.civil_enforcement
 }
 
-# Police officers asking about status fall under BTA-INQ-01; any other city employee who
-# looks up status for civil immigration enforcement spends city personnel on it.
+# Police officers asking about status fall under BTA-INQ-01. Any other city employee who
+# looks up status for, or at the request of, an immigration authority spends city personnel
+# on immigration enforcement unless a criminal case backs it; for ICE-ERO, CBP and USCIS
+# only a judicial criminal warrant does (contract rev. 2, "City employees").
 triggered if {
 	input.action == "inquire_status"
 	input.actor.role != "police_officer"
-	_for_civil_enforcement
+	_status_lookup_for_enforcement
 }
 
-_for_civil_enforcement if input.purpose == "civil_immigration_enforcement"
+_status_lookup_for_enforcement if lib.civil_enforcement
 
-_for_civil_enforcement if lib.pretext
+_status_lookup_for_enforcement if lib.pretext
 
 violations contains lib.entry(_meta, lib.guard_notes) if {
 	triggered
@@ -50,5 +56,5 @@ lifted contains [exception, _meta.custom.id] if {
 	some exception in lib.lifted_by[_meta.custom.id]
 }
 
-# The provision's METADATA: id, citation, confidence, message.
+# The provision's METADATA: id, citation, confidence, message, versions.
 _meta := rego.metadata.chain()[1].annotations

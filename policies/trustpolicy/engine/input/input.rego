@@ -11,12 +11,14 @@
 #   id: TP-INPUT-01
 #   citation: trustpolicy decision contract § 3 (input document)
 #   confidence: engine
+#   version: engine
 #   max_listed: 20
 #   message: >-
 #     The request is malformed or lacks a fact the decision needs, so it is denied
 #     (fail closed). Correct these fields and ask again:
 package trustpolicy.engine.input
 
+import data.trustpolicy.law
 import data.trustpolicy.lib
 
 # The request checked against the published JSON Schema. OPA keeps the compiled schema in
@@ -46,11 +48,37 @@ _field(field) := "input" if lower(field) == "(root)"
 
 _field(field) := field if lower(field) != "(root)"
 
+# The day of the act must be readable, past, and within the law encoded.
+shape_problems contains problem if {
+	_is_object
+	some problem in law.problems
+}
+
 # Facts a provision needs to decide, by action.
-missing_facts contains "subject.eligible_for_release: required to decide a detention (BTA-DET-01, MA-LUNN-01)" if {
+missing_facts contains "subject.eligible_for_release: required to decide a hold in custody (BTA-DET-01, MA-LUNN-01)" if {
 	input.action == "detain"
 	_immigration_hold
+	input.subject.in_custody == true
 	not _release_eligibility_known
+}
+
+missing_facts contains "subject.in_custody or subject.eligible_for_release: required to tell a hold in custody (BTA-DET-01) from a stop (BTA-ARR-01)" if {
+	input.action == "detain"
+	_immigration_hold
+	not is_boolean(input.subject.in_custody)
+	not _release_eligibility_known
+}
+
+missing_facts contains "purpose: required to decide a city employee's status look-up (BTA-RES-01)" if {
+	input.action == "inquire_status"
+	input.actor.role != "police_officer"
+	not input.purpose
+}
+
+missing_facts contains "subject.charges: required to decide a request limited to criminal history (EXC-CRIMINAL-HISTORY)" if {
+	lib.limited_to_criminal_history
+	lib.to_immigration_authority
+	not is_array(input.subject.charges)
 }
 
 missing_facts contains "authority or purpose: required to know the basis of an arrest (BTA-ARR-01)" if {
