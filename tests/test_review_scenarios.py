@@ -44,6 +44,12 @@ def _actual(result: object) -> dict[str, Any]:
     out.update({k: _rule_ids(result.get(k, [])) for k in LISTS})
     law = result.get("law")
     out["law_versions"] = law.get("versions") if isinstance(law, dict) else None
+    out["entry_versions"] = {
+        str(e.get("rule")): e.get("version")
+        for k in LISTS
+        for e in (result.get(k) or [])
+        if isinstance(e, dict)
+    }
     try:
         Decision.from_result(result)
     except InvalidRequest as exc:
@@ -101,6 +107,37 @@ def disagreement(scenario: dict[str, Any], actual: dict[str, Any]) -> list[str]:
     versions = scenario.get("law_versions")
     if versions is not None and actual["law_versions"] != versions:
         problems.append(f"law.versions {actual['law_versions']}, expected {versions}")
+    problems.extend(_version_problems(actual))
+    return problems
+
+
+#: The version each provision comes from, where the contract names exactly one (section 2,
+#: Versions in force). BTA-DET-01 and EXC-JUDICIAL-WARRANT are in BTA-2014 and BTA-2019.
+BTA_2019_RULES = (
+    "BTA-INQ-01", "BTA-ARR-01", "BTA-XFER-01", "BTA-INFO-01", "BTA-INFO-02", "BTA-RES-01",
+    "BTA-ROLE-01", "EXC-JUDICIAL-ORDER", "EXC-VISA-CERT", "EXC-CRIMINAL-ELEMENT",
+    "EXC-HSI-CRIMINAL", "EXC-CRIMINAL-HISTORY", "EXC-PUBLIC-SAFETY", "EXC-TASK-FORCE",
+    "EXC-CONSULAR-NOTICE",
+)  # fmt: skip
+VERSION_OF = {
+    "FED-1373-ESC": "US-1373",
+    "BTA-RPT-01": "BTA-2014",
+    "MA-LUNN-01": "MA-LUNN",
+    **dict.fromkeys(BTA_2019_RULES, "BTA-2019"),
+}
+
+
+def _version_problems(actual: dict[str, Any]) -> list[str]:
+    """Section 4: every entry carries the version it comes from, a version in force that day."""
+    problems = []
+    in_force = actual["law_versions"] if isinstance(actual["law_versions"], list) else []
+    for rule, version in actual["entry_versions"].items():
+        if rule.startswith("TP-"):
+            continue  # engine rules belong to no version of the law
+        if version not in in_force:
+            problems.append(f"{rule} carries version {version!r}, not one in force {in_force}")
+        elif rule in VERSION_OF and version != VERSION_OF[rule]:
+            problems.append(f"{rule} carries version {version!r}, expected {VERSION_OF[rule]!r}")
     return problems
 
 
