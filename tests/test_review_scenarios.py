@@ -9,7 +9,9 @@ never that the client refuses to ask.
 ``exact: true`` means the four rule-id lists must equal the decision's sets; ``exact: false``
 means the outcome must match and every listed id must be present. ``law_versions``, where
 given, must equal the decision's ``law.versions``. Each scenario is its own test id, and
-``test_review_scenarios_all_agree`` lists every disagreement at once.
+``test_review_scenarios_all_agree`` lists every disagreement at once. Separately, every
+scenario not expected to be TP-INPUT-01 must also pass the SDK's own input check, so a
+client cannot refuse what the contract allows.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Any
 import pytest
 import requests
 
-from trustpolicy import Decision, InvalidRequest, LocalOPA
+from trustpolicy import Decision, DecisionRequest, InvalidRequest, LocalOPA
 
 SCENARIOS_FILE = Path(__file__).resolve().parent / "data" / "review-scenarios.json"
 SCENARIOS: list[dict[str, Any]] = json.loads(SCENARIOS_FILE.read_text())
@@ -167,6 +169,18 @@ def test_scenarios_file_is_well_formed() -> None:
             assert expect["outcome"] == "deny", s["name"]
         elif expect["escalations"]:
             assert expect["outcome"] != "allow", s["name"]
+
+
+WELL_FORMED = [s for s in SCENARIOS if "TP-INPUT-01" not in s["expect"]["violations"]]
+
+
+@pytest.mark.parametrize("scenario", WELL_FORMED, ids=[s["name"] for s in WELL_FORMED])
+def test_sdk_accepts_every_contract_valid_scenario(scenario: dict[str, Any]) -> None:
+    """The SDK's own check must accept every input the contract (section 3) allows."""
+    try:
+        DecisionRequest.from_dict(scenario["input"])
+    except InvalidRequest as exc:
+        pytest.fail(f"{scenario['name']}: the SDK refuses a contract-valid input: {exc.problems}")
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s["name"] for s in SCENARIOS])
