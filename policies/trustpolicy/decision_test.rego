@@ -269,17 +269,17 @@ test_a_new_provision_package_is_registered_by_its_folder if {
 }
 
 _decide_with_provision("boston", request_input, provision) := d if {
-	d := trustpolicy.decision with input as request_input with data.trustpolicy.boston as {"new": provision}
+	d := trustpolicy.decision with input as request_input with trustpolicy.boston as {"new": provision}
 }
 
 _decide_with_provision("massachusetts", request_input, provision) := d if {
 	d := trustpolicy.decision with input as request_input
-		with data.trustpolicy.massachusetts as {"new": provision}
-		with data.trustpolicy.boston as {}
+		with trustpolicy.massachusetts as {"new": provision}
+		with trustpolicy.boston as {}
 }
 
 _decide_with_provision("federal", request_input, provision) := d if {
 	d := trustpolicy.decision with input as request_input
-		with data.trustpolicy.federal as {"new": provision}
-		with data.trustpolicy.boston as {}
+		with trustpolicy.federal as {"new": provision}
+		with trustpolicy.boston as {}
 }
