@@ -30,13 +30,13 @@ from typing import Any
 
 from invariants_space import (
     CIVIL_ONLY,
-    CIVIL_TYPES,
     IMMIGRATION,
     JUDICIAL_ISSUERS,
     PERSONAL,
     RELEASE,
     STATUS,
     Input,
+    civil_paper,
     reaches,
 )
 
@@ -48,7 +48,7 @@ PURPOSE_NAMED = frozenset({"EXC-VISA-CERT", "EXC-CONSULAR-NOTICE", "EXC-CRIMINAL
 HISTORY_LIMITED = frozenset({"criminal_history", "name", "date_of_birth"})
 INPUT_RULE = "TP-INPUT-01"
 EXAMPLES_KEPT = 5
-KINDS_KEPT = 60
+KINDS_KEPT = 100
 
 
 def period(doc: Any) -> str | None:
@@ -101,22 +101,13 @@ def criminal_history_exception(doc: Input) -> bool:
     )
 
 
-def civil_document(paper: dict[str, Any]) -> bool:
-    """A civil document: a civil type, or a warrant or order that no judicial officer issued."""
-    issuer = paper.get("issued_by")
-    if paper.get("type") in CIVIL_TYPES:
-        return issuer not in JUDICIAL_ISSUERS
-    return paper.get("type") in ("judicial_criminal_warrant", "judicial_order") and issuer in (
-        "immigration_judge", "ice_officer")  # fmt: skip
-
-
 def on_civil_documents_alone(doc: Input, version: str | None) -> bool:
     """The documents are civil only, as far as a provision in force covers them.
 
     BTA-2014 and MA-LUNN cover civil detainer requests; BTA-2019 every civil document.
     """
     papers = doc.get("authority") or []
-    if not papers or not all(civil_document(p) for p in papers):
+    if not papers or not all(civil_paper(p) for p in papers):
         return False
     if version == "BTA-2019":
         return True
@@ -207,7 +198,8 @@ def check_reach(doc: Input, decision: Decision, version: str | None) -> list[str
         return []
     outcome, exceptions = decision.get("outcome"), sorted(rules(decision, "exceptions"))
     path = reach_path(doc)
-    return [f"{what} ({action}) reaches {path} with no judicial basis: {outcome} by {exceptions}"]
+    reason = f"{what} ({action}) reaches ICE-ERO/CBP/USCIS with no judicial basis: {outcome}"
+    return [f"{reason} by {exceptions} | as {path}"]
 
 
 def reach_path(doc: Input) -> str:
@@ -220,7 +212,7 @@ def reach_path(doc: Input) -> str:
         paths.append(f"forwarding by {cp.get('agency')}")
     if (doc.get("operation") or {}).get("partner") in CIVIL_ONLY:
         paths.append("partner")
-    return "ICE-ERO/CBP/USCIS as " + " and ".join(paths)
+    return " and ".join(paths)
 
 
 def check_hold(doc: Input, decision: Decision, version: str | None) -> list[str] | None:
@@ -329,11 +321,12 @@ class Tally:
     def fail(self, invariant: str, reason: str, **docs: Any) -> None:
         self.failed[invariant] = self.failed.get(invariant, 0) + 1
         kinds = self.kinds.setdefault(invariant, {})
-        if reason in kinds:
-            kinds[reason][0] += 1
+        kind = reason.split(" | ", maxsplit=1)[0]  # what follows " | " is detail, not the kind
+        if kind in kinds:
+            kinds[kind][0] += 1
         elif len(kinds) < KINDS_KEPT:
             first = docs.get("variant", docs.get("input"))
-            kinds[reason] = [1, json.dumps(first, sort_keys=True, separators=(",", ":"))]
+            kinds[kind] = [1, json.dumps(first, sort_keys=True, separators=(",", ":"))]
         kept = self.examples.setdefault(invariant, [])
         if len(kept) < EXAMPLES_KEPT:
             body = "\n".join(f"  {name}: {json.dumps(value, sort_keys=True)}"

@@ -36,6 +36,8 @@ DOC_TYPES = (
 )  # fmt: skip
 ISSUERS = ("federal_judge", "state_judge", "magistrate", "immigration_judge", "ice_officer")
 JUDICIAL_ISSUERS = ("federal_judge", "state_judge", "magistrate")
+NON_JUDICIAL = ("immigration_judge", "ice_officer")
+JUDICIAL_TYPES = ("judicial_criminal_warrant", "judicial_order", "state_criminal_warrant")
 CIVIL_TYPES = ("civil_detainer", "ice_administrative_warrant", "removal_order")
 #: Every purpose of revision 2 (``consular_notification`` is new) and ``None``: no purpose.
 PURPOSES = (
@@ -216,6 +218,10 @@ def core_bases(rng: random.Random) -> list[Input]:
                      operation=None, case=rng.choice((None, {"id": CASE_ID}))))  # fmt: skip
         add(make("receive_detainer", rng, docs=list(docs), custody=custody, date=date,
                  counterpart=cp, operation=None))  # fmt: skip
+    civil = [s for s in DOC_SETS[1:] if all(civil_paper(d) for d in s)]
+    for docs, date, cp in itertools.product(civil, DATES, (None, {"agency": "ICE-ERO"})):
+        add(make("detain", rng, docs=list(docs), custody=(True, True), date=date, counterpart=cp,
+                 operation=None))  # fmt: skip
     for _ in range(3000):  # detain and arrest on two documents, every pair reachable
         for action in ("detain", "arrest"):
             add(make(action, rng, docs=list(rng.choice(DOC_SETS[1 + len(DOCS) :])),
@@ -245,6 +251,13 @@ def core_bases(rng: random.Random) -> list[Input]:
     return out
 
 
+def civil_paper(doc: dict[str, str]) -> bool:
+    """A civil document, or a warrant or order that an immigration judge or ICE officer issued."""
+    if doc.get("type") in CIVIL_TYPES:
+        return doc.get("issued_by") not in JUDICIAL_ISSUERS
+    return doc.get("type") in JUDICIAL_TYPES[:2] and doc.get("issued_by") in NON_JUDICIAL
+
+
 def random_base(rng: random.Random) -> Input:
     """A fully random well-formed base (every dimension drawn)."""
     return make(rng.choice(ACTIONS), rng)
@@ -256,9 +269,6 @@ def reaches(doc: Input, agencies: tuple[str, ...]) -> bool:
     names = {cp.get("agency"), *(cp.get("forwards_to") or ())}
     names.add((doc.get("operation") or {}).get("partner"))
     return bool(names & set(agencies))
-
-
-JUDICIAL_TYPES = ("judicial_criminal_warrant", "judicial_order", "state_criminal_warrant")
 
 
 def is_judicial_doc(doc: dict[str, str]) -> bool:

@@ -187,6 +187,7 @@ class Run:
         )
 
 
+@pytest.mark.timeout(900)  # about 2-3 minutes on 2 free cores; tolerant of a shared machine
 def test_no_input_of_the_enumerated_space_breaks_an_invariant_of_section_2(
     engines: Engines,
 ) -> None:
