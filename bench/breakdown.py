@@ -19,7 +19,7 @@ import requests
 import urllib3
 
 from trustpolicy import Decision, DecisionRequest
-from trustpolicy._models import _check
+from trustpolicy.contract._models import _check
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from trustpolicy import Client, Decision, DecisionRequest, InvalidRequest, LocalOPA
-from trustpolicy._client import as_request, read_body, to_decision, to_decisions
-from trustpolicy._models import _check
+from trustpolicy.client._client import as_request, read_body, to_decision, to_decisions
+from trustpolicy.contract._models import _check
 
 if TYPE_CHECKING:
     from collections.abc import Callable

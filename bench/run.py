@@ -33,7 +33,7 @@ from breakdown import measure as breakdown
 from verify import check
 
 from trustpolicy import DecisionRequest, LocalOPA, build_bundle
-from trustpolicy._tools import find_tool
+from trustpolicy.engine._tools import find_tool
 
 ROOT = Path(__file__).resolve().parent.parent
 TICK = os.sysconf("SC_CLK_TCK")

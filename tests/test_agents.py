@@ -20,11 +20,11 @@ import pytest
 import requests
 
 from trustpolicy import ConfigError, EngineUnavailable
-from trustpolicy._agent_config import agent_config, write_agent_config
-from trustpolicy._bundle import build_bundle, read_bundle, write_archive
-from trustpolicy._bundle_server import BundleServer
-from trustpolicy._engine import LocalOPA
-from trustpolicy._signing import SigningKey, generate_signing_key, sign_bundle
+from trustpolicy.bundles._agent_config import agent_config, write_agent_config
+from trustpolicy.bundles._bundle import build_bundle, read_bundle, write_archive
+from trustpolicy.bundles._bundle_server import BundleServer
+from trustpolicy.bundles._signing import SigningKey, generate_signing_key, sign_bundle
+from trustpolicy.engine._engine import LocalOPA
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from trustpolicy import BundleError
-from trustpolicy._bundle import BUNDLE_ROOTS, MANIFEST, build_bundle, read_bundle
+from trustpolicy.bundles._bundle import BUNDLE_ROOTS, MANIFEST, build_bundle, read_bundle
 
 if TYPE_CHECKING:
     from pathlib import Path

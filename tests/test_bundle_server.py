@@ -12,8 +12,8 @@ import requests
 from aiohttp.test_utils import TestClient, TestServer
 
 from trustpolicy import BundleError, ConfigError
-from trustpolicy._bundle import build_bundle
-from trustpolicy._bundle_server import BUNDLE_CONTENT_TYPE, BundleServer, load_tokens
+from trustpolicy.bundles._bundle import build_bundle
+from trustpolicy.bundles._bundle_server import BUNDLE_CONTENT_TYPE, BundleServer, load_tokens
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

@@ -23,8 +23,8 @@ from trustpolicy import (
     InvalidRequest,
     LocalOPA,
 )
-from trustpolicy import _models as models
-from trustpolicy._client import input_json
+from trustpolicy.client._client import input_json
+from trustpolicy.contract import _models as models
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

@@ -16,10 +16,10 @@ import requests
 
 from conftest import WORKED_EXAMPLES
 from trustpolicy import CollectorError, ConfigError, policies_dir
-from trustpolicy._collector import Collector, collector_app
-from trustpolicy._engine import LocalOPA
-from trustpolicy._masking import project_input
-from trustpolicy._store import DecisionStore
+from trustpolicy.engine._engine import LocalOPA
+from trustpolicy.record._collector import Collector, collector_app
+from trustpolicy.record._masking import project_input
+from trustpolicy.record._store import DecisionStore
 
 if TYPE_CHECKING:
     from pathlib import Path

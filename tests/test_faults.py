@@ -35,9 +35,9 @@ from trustpolicy import (
     sign_bundle,
     write_agent_config,
 )
-from trustpolicy._bundle import write_archive
-from trustpolicy._bundle_server import DEFAULT_BUNDLE, BundleServer, PublishedBundle
-from trustpolicy._signing import SigningKey
+from trustpolicy.bundles._bundle import write_archive
+from trustpolicy.bundles._bundle_server import DEFAULT_BUNDLE, BundleServer, PublishedBundle
+from trustpolicy.bundles._signing import SigningKey
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from trustpolicy import Client, Decision, LocalOPA, TrustPolicyError, build_bundle
-from trustpolicy._tokens import api_clients, generate_token, stage_policies
+from trustpolicy.contract._tokens import api_clients, generate_token, stage_policies
 
 EXAMPLES = json.loads(
     (Path(__file__).parent / "data" / "worked-examples.json").read_text(encoding="utf-8")

@@ -15,15 +15,15 @@ import requests
 
 from conftest import WORKED_EXAMPLES
 from trustpolicy import ConfigError, policies_dir
-from trustpolicy._collector import Collector
-from trustpolicy._engine import LocalOPA
-from trustpolicy._report import BOSTON, annual_report
+from trustpolicy.engine._engine import LocalOPA
+from trustpolicy.record._collector import Collector
+from trustpolicy.record._report import BOSTON, annual_report
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
 
-    from trustpolicy._store import DecisionStore
+    from trustpolicy.record._store import DecisionStore
 
 TOKEN = "report-agent-" + "z" * 24
 EXAMPLES = [e["input"] for e in json.loads(WORKED_EXAMPLES.read_text())]

@@ -30,15 +30,15 @@ from rfc3339_validator import validate_rfc3339
 
 from conftest import ROOT
 from trustpolicy import DecisionRequest, InvalidRequest, LocalOPA, Subject
-from trustpolicy import _limits as limits
-from trustpolicy import _models as models
+from trustpolicy.contract import _limits as limits
+from trustpolicy.contract import _models as models
 
 if TYPE_CHECKING:
     import random
     from collections.abc import Iterator
 
 SCHEMA_FILE = ROOT / "policies" / "trustpolicy" / "schema" / "input" / "data.json"
-SHIPPED_FILE = ROOT / "src" / "trustpolicy" / "input_schema.json"
+SHIPPED_FILE = ROOT / "src" / "trustpolicy" / "contract" / "input_schema.json"
 SCHEMA: dict[str, Any] = json.loads(SCHEMA_FILE.read_text("utf-8"))
 INPUT_REGO = ROOT / "policies" / "trustpolicy" / "engine" / "input" / "input.rego"
 

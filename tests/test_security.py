@@ -33,9 +33,9 @@ from trustpolicy import (
     sign_bundle,
     write_agent_config,
 )
-from trustpolicy._bundle_server import BundleServer
-from trustpolicy._signing import SigningKey
-from trustpolicy._tokens import api_clients, generate_token, stage_policies, token_sha256
+from trustpolicy.bundles._bundle_server import BundleServer
+from trustpolicy.bundles._signing import SigningKey
+from trustpolicy.contract._tokens import api_clients, generate_token, stage_policies, token_sha256
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

@@ -15,9 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from trustpolicy import SignatureError
-from trustpolicy._bundle import SIGNATURES, Bundle, build_bundle, read_bundle, write_archive
-from trustpolicy._engine import LocalOPA
-from trustpolicy._signing import (
+from trustpolicy.bundles._bundle import SIGNATURES, Bundle, build_bundle, read_bundle, write_archive
+from trustpolicy.bundles._signing import (
     SigningKey,
     VerificationKey,
     file_hash,
@@ -25,6 +24,7 @@ from trustpolicy._signing import (
     sign_bundle,
     verify_bundle,
 )
+from trustpolicy.engine._engine import LocalOPA
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -9,7 +9,7 @@ import subprocess
 import pytest
 
 from trustpolicy import ConfigError
-from trustpolicy._tokens import (
+from trustpolicy.contract._tokens import (
     API_CLIENTS_FILE,
     api_clients,
     generate_token,

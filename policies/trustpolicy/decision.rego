@@ -9,19 +9,9 @@
 #     description: Boston Trust Act, City of Boston Code of Ordinances § 11-1.9
 package trustpolicy
 
-import data.trustpolicy.boston.arrest
-import data.trustpolicy.boston.detention
-import data.trustpolicy.boston.immigration_role
-import data.trustpolicy.boston.inquiry
-import data.trustpolicy.boston.personal_information
-import data.trustpolicy.boston.release_information
-import data.trustpolicy.boston.reporting
-import data.trustpolicy.boston.resources
-import data.trustpolicy.boston.transfer
 import data.trustpolicy.engine.input as request
-import data.trustpolicy.federal.section_1373
+import data.trustpolicy.law
 import data.trustpolicy.lib
-import data.trustpolicy.massachusetts.lunn
 
 # METADATA
 # entrypoint: true
@@ -33,6 +23,7 @@ decision := {
 	"escalations": escalations,
 	"obligations": obligations,
 	"policy": {"revision": revision},
+	"law": law.summary,
 }
 
 # METADATA
@@ -46,6 +37,84 @@ batch := [d |
 	# regal ignore:with-outside-test-context,comprehension-term-assignment
 	d := decision with input as request_input
 ]
+
+# Every package below an instrument (boston, massachusetts, federal) is registered by its
+# folder: its violations, escalations, obligations and lifted provisions reach the decision
+# without an import list, so adding a provision is one folder. The annotation check
+# (data.trustpolicy.checks) fails the build for a provision package that contributes none.
+# (Rego needs a literal rule name after each instrument's packages: a variable there would
+# also reach the test packages beside them, which evaluate the decision.)
+_contributions contains ["violations", item] if {
+	some name
+	items := data.trustpolicy.boston[name].violations
+	some item in items
+}
+
+_contributions contains ["violations", item] if {
+	some name
+	items := data.trustpolicy.massachusetts[name].violations
+	some item in items
+}
+
+_contributions contains ["violations", item] if {
+	some name
+	items := data.trustpolicy.federal[name].violations
+	some item in items
+}
+
+_contributions contains ["escalations", item] if {
+	some name
+	items := data.trustpolicy.boston[name].escalations
+	some item in items
+}
+
+_contributions contains ["escalations", item] if {
+	some name
+	items := data.trustpolicy.massachusetts[name].escalations
+	some item in items
+}
+
+_contributions contains ["escalations", item] if {
+	some name
+	items := data.trustpolicy.federal[name].escalations
+	some item in items
+}
+
+_contributions contains ["obligations", item] if {
+	some name
+	items := data.trustpolicy.boston[name].obligations
+	some item in items
+}
+
+_contributions contains ["obligations", item] if {
+	some name
+	items := data.trustpolicy.massachusetts[name].obligations
+	some item in items
+}
+
+_contributions contains ["obligations", item] if {
+	some name
+	items := data.trustpolicy.federal[name].obligations
+	some item in items
+}
+
+_contributions contains ["lifted", item] if {
+	some name
+	items := data.trustpolicy.boston[name].lifted
+	some item in items
+}
+
+_contributions contains ["lifted", item] if {
+	some name
+	items := data.trustpolicy.massachusetts[name].lifted
+	some item in items
+}
+
+_contributions contains ["lifted", item] if {
+	some name
+	items := data.trustpolicy.federal[name].lifted
+	some item in items
+}
 
 # Derived, never written by hand: any violation denies, else any escalation escalates.
 # A request that fails the input check is denied even if TP-INPUT-01 ever failed to report.
@@ -68,38 +137,20 @@ violations := request.violations if not request.well_formed
 
 violations := request.violations | _provision_violations if request.well_formed
 
-_provision_violations := union({
-	inquiry.violations,
-	detention.violations,
-	arrest.violations,
-	transfer.violations,
-	personal_information.violations,
-	release_information.violations,
-	resources.violations,
-	immigration_role.violations,
-	lunn.violations,
-})
+_provision_violations contains violation if some ["violations", violation] in _contributions
 
-default escalations := set()
-
-escalations := section_1373.escalations if request.well_formed
+# Status information given to an immigration authority is escalated even when the request
+# is also denied or incomplete (invariant 4): the escalation reads only that fact.
+escalations contains escalation if some ["escalations", escalation] in _contributions
 
 # Every detainer received is recorded, even one that came with a malformed request: the
 # obligation reads only the fact that a detainer arrived, and the outcome stays deny.
-obligations := reporting.obligations
+obligations contains obligation if some ["obligations", obligation] in _contributions
 
-default _lifted := set()
-
-_lifted := union({
-	inquiry.lifted,
-	detention.lifted,
-	arrest.lifted,
-	transfer.lifted,
-	personal_information.lifted,
-	release_information.lifted,
-	resources.lifted,
-	immigration_role.lifted,
-}) if request.well_formed
+_lifted contains pair if {
+	request.well_formed
+	some ["lifted", pair] in _contributions
+}
 
 # One entry per exception that lifted a provision; "lifts" names what it lifted.
 exception_entries contains entry if {

@@ -7,20 +7,31 @@ gave the answer. Every error is a :class:`TrustPolicyError`; none ever becomes a
 
 from __future__ import annotations
 
-from trustpolicy._agent_config import agent_config, write_agent_config
-from trustpolicy._async_client import AsyncClient
-from trustpolicy._bundle import BUNDLE_ROOTS, Bundle, BundleInfo, build_bundle, read_bundle
-from trustpolicy._bundle_server import (
+from trustpolicy.authoring._policy_tests import PolicyTest, PolicyTestReport, run_policy_tests
+from trustpolicy.authoring._provisions import Provision, format_provisions, provisions
+from trustpolicy.bundles._agent_config import agent_config, write_agent_config
+from trustpolicy.bundles._bundle import BUNDLE_ROOTS, Bundle, BundleInfo, build_bundle, read_bundle
+from trustpolicy.bundles._bundle_server import (
     BUNDLE_CONTENT_TYPE,
     BundleServer,
     PublishedBundle,
     load_tokens,
 )
-from trustpolicy._client import Client, OnError
-from trustpolicy._collector import Collector, collector_app
-from trustpolicy._decision import Decision, Finding, Outcome
-from trustpolicy._engine import LocalOPA
-from trustpolicy._enums import (
+from trustpolicy.bundles._signing import (
+    KeyPair,
+    SigningKey,
+    VerificationKey,
+    VerifiedBundle,
+    file_hash,
+    generate_signing_key,
+    sign_bundle,
+    signatures_file,
+    verify_bundle,
+)
+from trustpolicy.client._async_client import AsyncClient
+from trustpolicy.client._client import Client, OnError
+from trustpolicy.contract._decision import Decision, Finding, Outcome
+from trustpolicy.contract._enums import (
     Action,
     ActorRole,
     Agency,
@@ -33,7 +44,7 @@ from trustpolicy._enums import (
     Severity,
     SubjectRole,
 )
-from trustpolicy._errors import (
+from trustpolicy.contract._errors import (
     BundleError,
     CollectorError,
     ConfigError,
@@ -44,8 +55,7 @@ from trustpolicy._errors import (
     ToolNotFound,
     TrustPolicyError,
 )
-from trustpolicy._masking import project_input
-from trustpolicy._models import (
+from trustpolicy.contract._models import (
     Actor,
     Authority,
     Charge,
@@ -55,22 +65,7 @@ from trustpolicy._models import (
     Operation,
     Subject,
 )
-from trustpolicy._policy_tests import PolicyTest, PolicyTestReport, run_policy_tests
-from trustpolicy._provisions import Provision, format_provisions, provisions
-from trustpolicy._report import annual_report, disposition
-from trustpolicy._signing import (
-    KeyPair,
-    SigningKey,
-    VerificationKey,
-    VerifiedBundle,
-    file_hash,
-    generate_signing_key,
-    sign_bundle,
-    signatures_file,
-    verify_bundle,
-)
-from trustpolicy._store import DecisionStore, LoggedDecision, StoreResult
-from trustpolicy._tokens import (
+from trustpolicy.contract._tokens import (
     API_CLIENTS_FILE,
     api_clients,
     generate_token,
@@ -78,7 +73,18 @@ from trustpolicy._tokens import (
     stage_policies,
     token_sha256,
 )
-from trustpolicy._tools import OPA_VERSION, REGAL_VERSION, find_tool, policies_dir, project_root
+from trustpolicy.engine._engine import LocalOPA
+from trustpolicy.engine._tools import (
+    OPA_VERSION,
+    REGAL_VERSION,
+    find_tool,
+    policies_dir,
+    project_root,
+)
+from trustpolicy.record._collector import Collector, collector_app
+from trustpolicy.record._masking import project_input
+from trustpolicy.record._report import annual_report, disposition
+from trustpolicy.record._store import DecisionStore, LoggedDecision, StoreResult
 
 __all__ = [
     "API_CLIENTS_FILE",

@@ -1,5 +1,5 @@
 """``python -m trustpolicy``: the same command line as the ``trustpolicy`` script."""
 
-from trustpolicy._cli import main
+from trustpolicy.cli._cli import main
 
 main()

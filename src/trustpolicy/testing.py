@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from trustpolicy._client import Client
-from trustpolicy._engine import LocalOPA
+from trustpolicy.client._client import Client
+from trustpolicy.engine._engine import LocalOPA
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

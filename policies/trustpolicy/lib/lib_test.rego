@@ -39,6 +39,7 @@ test_pretext_needs_a_claim_no_case_and_an_immigration_authority if {
 }
 
 test_entry_appends_guard_notes_in_order if {
-	entry := lib.entry({"title": "T", "custom": {"id": "X-1", "citation": "C", "confidence": "text", "message": "M."}}, {"B.", "A."})
-	entry == {"rule": "X-1", "title": "T", "citation": "C", "confidence": "text", "message": "M. A. B."}
+	meta := {"title": "T", "custom": {"id": "X-1", "citation": "C", "confidence": "text", "message": "M.", "versions": [{"version": "US-1373"}]}}
+	entry := lib.entry(meta, {"B.", "A."})
+	entry == {"rule": "X-1", "title": "T", "citation": "C", "confidence": "text", "version": "US-1373", "message": "M. A. B."}
 }

@@ -3,8 +3,9 @@
 # description: >-
 #   No acting as, or being deputized to perform the functions of, an immigration officer
 #   (287(g) agreements included), and no joining an operation whose primary purpose is
-#   immigration enforcement or that is run with an immigration authority, unless it is a
-#   joint task force for criminal enforcement on criminal duties.
+#   immigration enforcement or that is run with an immigration authority, whatever its
+#   label, unless it is a joint task force for criminal enforcement on criminal duties
+#   (never with ICE-ERO, CBP or USCIS) or a judicial criminal warrant is presented.
 # related_resources:
 #   - ref: https://www.boston.gov/departments/police/boston-trust-act
 #     description: Boston Trust Act, City of Boston Code of Ordinances § 11-1.9 (2014, amended 2019)
@@ -15,41 +16,53 @@
 #   message: >-
 #     Boston Trust Act: officers may not act as immigration officers (287(g) included) or
 #     join an operation whose primary purpose is immigration enforcement.
+#   versions:
+#     - version: BTA-2019
 package trustpolicy.boston.immigration_role
 
 import data.trustpolicy.lib
 
 # The prohibited act, before exceptions. Facts are read positively: a missing fact
 # leaves it false and the input check reports what is missing.
+# Acting as, or being deputized or cross-designated to use the powers of, an immigration
+# officer, or joining an operation whose primary purpose is immigration enforcement or that
+# is joined for it: always, whatever the label; nothing lifts it.
+_immigration_role if input.action == "perform_immigration_function"
+
+_immigration_role if {
+	input.action == "join_operation"
+	input.operation.primary_purpose == "immigration_enforcement"
+}
+
+_immigration_role if {
+	input.action == "join_operation"
+	input.purpose == "civil_immigration_enforcement"
+}
+
 default triggered := false
 
-triggered if input.action == "perform_immigration_function"
+triggered if _immigration_role
 
+# Led by, partnered with or reported to an immigration authority: joining immigration
+# enforcement whatever its label (contract rev. 2), unless a judicial criminal warrant is
+# presented or, without ICE-ERO, CBP or USCIS, it is a criminal task force.
 triggered if {
 	input.action == "join_operation"
-	_immigration_operation
-}
-
-_immigration_operation if input.operation.primary_purpose == "immigration_enforcement"
-
-# Run with an immigration authority: a joint operation, unless its primary purpose is
-# keeping the peace (a criminal one may qualify as a task force, EXC-TASK-FORCE).
-_immigration_operation if {
 	lib.to_immigration_authority
-	input.operation.primary_purpose != "public_safety"
 }
 
-_immigration_operation if input.purpose == "civil_immigration_enforcement"
-
-violations contains lib.entry(_meta, lib.guard_notes) if {
+_lifters contains exception if {
 	triggered
-	not lib.lifted_by[_meta.custom.id]
-}
-
-lifted contains [exception, _meta.custom.id] if {
-	triggered
+	not _immigration_role
 	some exception in lib.lifted_by[_meta.custom.id]
 }
 
-# The provision's METADATA: id, citation, confidence, message.
+violations contains lib.entry(_meta, lib.guard_notes) if {
+	triggered
+	count(_lifters) == 0
+}
+
+lifted contains [exception, _meta.custom.id] if some exception in _lifters
+
+# The provision's METADATA: id, citation, confidence, message, versions.
 _meta := rego.metadata.chain()[1].annotations

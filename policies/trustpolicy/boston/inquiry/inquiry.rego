@@ -14,6 +14,8 @@
 #   message: >-
 #     Boston Trust Act: police officers may not ask about or look up a person's
 #     immigration or citizenship status.
+#   versions:
+#     - version: BTA-2019
 package trustpolicy.boston.inquiry
 
 import data.trustpolicy.lib
@@ -37,5 +39,5 @@ lifted contains [exception, _meta.custom.id] if {
 	some exception in lib.lifted_by[_meta.custom.id]
 }
 
-# The provision's METADATA: id, citation, confidence, message.
+# The provision's METADATA: id, citation, confidence, message, versions.
 _meta := rego.metadata.chain()[1].annotations

@@ -25,6 +25,8 @@
 #   message: >-
 #     Boston Trust Act: personal information may not be given to immigration authorities
 #     for civil immigration enforcement.
+#   versions:
+#     - version: BTA-2019
 package trustpolicy.boston.personal_information
 
 import data.trustpolicy.lib
@@ -50,5 +52,5 @@ lifted contains [exception, _meta.custom.id] if {
 	some exception in lib.lifted_by[_meta.custom.id]
 }
 
-# The provision's METADATA: id, citation, confidence, message.
+# The provision's METADATA: id, citation, confidence, message, versions.
 _meta := rego.metadata.chain()[1].annotations

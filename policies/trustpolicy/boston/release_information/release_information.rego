@@ -3,7 +3,8 @@
 # description: >-
 #   No giving immigration authorities a person's release date or time or custody status
 #   solely for civil immigration enforcement (notice of release is what a detainer asks
-#   for). Lifted only by a judicial criminal warrant or an ICE-HSI criminal investigation.
+#   for). Lifted only by a judicial criminal warrant, an order of a court in a criminal
+#   matter, or an ICE-HSI criminal investigation in its remit.
 # related_resources:
 #   - ref: https://www.boston.gov/departments/police/boston-trust-act
 #     description: Boston Trust Act, City of Boston Code of Ordinances § 11-1.9 (2014, amended 2019)
@@ -15,6 +16,8 @@
 #   message: >-
 #     Boston Trust Act: release dates, release times and custody status may not be given
 #     to immigration authorities for civil immigration enforcement.
+#   versions:
+#     - version: BTA-2019
 package trustpolicy.boston.release_information
 
 import data.trustpolicy.lib
@@ -40,5 +43,5 @@ lifted contains [exception, _meta.custom.id] if {
 	some exception in lib.lifted_by[_meta.custom.id]
 }
 
-# The provision's METADATA: id, citation, confidence, message.
+# The provision's METADATA: id, citation, confidence, message, versions.
 _meta := rego.metadata.chain()[1].annotations

@@ -1,8 +1,10 @@
 # METADATA
 # title: Answering a request limited to a named person's criminal history
 # description: >-
-#   A request that asks only for a named person's criminal history may be answered; the
-#   name and date of birth that identify the person may accompany it, nothing else.
+#   A request that asks only for a named person's criminal history may be answered when the
+#   person is charged with or convicted of a serious violent crime (subject.charges holds a
+#   serious_violent_felony); the name and date of birth that identify the person may go with
+#   it, nothing else. Reported (MassLive, Dec 2019).
 # related_resources:
 #   - ref: https://www.boston.gov/departments/police/boston-trust-act
 #     description: Boston Trust Act (2019) § 2
@@ -10,21 +12,23 @@
 #   id: EXC-CRIMINAL-HISTORY
 #   citation: Boston Code § 11-1.9; Boston Trust Act (2019) § 2
 #   confidence: reported
-#   lifts: [BTA-INFO-01]
-#   allowed_information: [criminal_history, name, date_of_birth]
+#   qualifying_severity: serious_violent_felony
 #   message: >-
-#     The request is limited to a named person's criminal history, which may be answered;
-#     nothing else about the person may go with it.
+#     The request is limited to a named person's criminal history, and the person is charged
+#     with or convicted of a serious violent crime; nothing else about the person may go
+#     with it.
+#   lifts: [BTA-INFO-01]
+#   versions:
+#     - version: BTA-2019
 package trustpolicy.exceptions.criminal_history
 
+import data.trustpolicy.lib
+
 applies if {
-	input.action == "share_information"
-	"criminal_history" in input.information
-	allowed := {item | some item in meta.custom.allowed_information}
-	every item in input.information {
-		item in allowed
-	}
+	lib.limited_to_criminal_history
+	some charge in input.subject.charges
+	charge.severity == meta.custom.qualifying_severity
 }
 
-# The exception's METADATA: id, citation, confidence, message and what it lifts.
+# The exception's METADATA: id, citation, confidence, message, versions and what they lift.
 meta := rego.metadata.chain()[1].annotations

@@ -15,10 +15,14 @@
 #   message: >-
 #     The request includes citizenship or immigration-status information (8 U.S.C.
 #     § 1373): refer it to legal review before anything is sent.
+#   versions:
+#     - version: US-1373
 package trustpolicy.federal.section_1373
 
 import data.trustpolicy.lib
 
+# Escalated whatever else the decision says, even when the request is denied or incomplete:
+# status information given to an immigration authority is never a plain allow.
 escalations contains lib.entry(_meta, set()) if {
 	input.action == "share_information"
 	lib.to_immigration_authority
@@ -26,5 +30,5 @@ escalations contains lib.entry(_meta, set()) if {
 	item in _meta.custom.status_information
 }
 
-# The provision's METADATA: id, citation, confidence, message.
+# The provision's METADATA: id, citation, confidence, message, versions.
 _meta := rego.metadata.chain()[1].annotations

@@ -4,7 +4,8 @@
 #   Massachusetts officers have no authority to hold anyone solely on a federal civil
 #   immigration detainer past the time they would otherwise be released. It binds every
 #   Massachusetts municipality, whatever its ordinance says; no exception exists for a
-#   civil detainer. A judicial criminal warrant means the hold is not "solely" on it.
+#   civil detainer. A judicial criminal warrant or a state criminal warrant means the hold is
+#   not "solely" on the detainer.
 # related_resources:
 #   - ref: https://law.justia.com/cases/massachusetts/supreme-court/2017/sjc-12276.html
 #     description: Lunn v. Commonwealth, 477 Mass. 517 (2017)
@@ -15,22 +16,26 @@
 #   message: >-
 #     Massachusetts law (Lunn v. Commonwealth): no one may be held solely on a civil
 #     immigration detainer past the time they would otherwise be released.
+#   versions:
+#     - version: MA-LUNN
 package trustpolicy.massachusetts.lunn
 
 import data.trustpolicy.lib
 
-# The prohibited act, before exceptions. Facts are read positively: a missing fact
-# leaves it false and the input check reports what is missing.
+# The prohibited act: a hold in custody past release eligibility that rests on a civil
+# detainer alone. Nothing lifts it; another criminal basis means it is not "solely".
 default triggered := false
 
 triggered if {
 	input.action == "detain"
+	not input.subject.in_custody == false
 	input.subject.eligible_for_release == true
-	"civil_detainer" in lib.authority_types
+	"civil_detainer" in lib.civil_documents
 	not lib.judicial_warrant
+	not lib.state_warrant
 }
 
 violations contains lib.entry(_meta, set()) if triggered
 
-# The provision's METADATA: id, citation, confidence, message.
+# The provision's METADATA: id, citation, confidence, message, versions.
 _meta := rego.metadata.chain()[1].annotations

@@ -1,0 +1,310 @@
+"""The ``trustpolicy`` command line: a thin layer over the library, one call per command.
+
+Exit codes (every command): 0 allow or success, 1 deny or a failed check (signature,
+tests), 2 invalid input or usage, 3 escalate (legal review), 4 policy engine unavailable
+or without a usable decision; 130 when interrupted.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from trustpolicy.authoring._policy_tests import run_policy_tests
+from trustpolicy.authoring._provisions import format_provisions, provisions
+from trustpolicy.cli._cli_bundle import agent_config_command, bundle
+from trustpolicy.cli._cli_common import (
+    EXIT_FAILED,
+    block,
+    engine_client,
+    engine_options,
+    epilog,
+    outcome_exit_code,
+    read_input,
+    report_error,
+)
+from trustpolicy.cli._render import decision_document, explain
+from trustpolicy.contract._errors import TrustPolicyError
+from trustpolicy.contract._inputs import load_requests
+from trustpolicy.engine._engine import LocalOPA
+from trustpolicy.engine._tools import OPA_VERSION, policies_dir
+from trustpolicy.record._report import BOSTON, annual_report
+from trustpolicy.record._store import DecisionStore
+
+__all__ = ["cli", "main"]
+
+_EXIT_CODES = block(
+    "Exit codes",
+    "0 allow or success, 1 deny or a failed check, 2 invalid input or usage,",
+    "3 escalate to legal review, 4 policy engine unavailable, 130 interrupted.",
+)
+_POLICIES = click.option(
+    "--policies",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="The policies folder (default: $TRUSTPOLICY_POLICIES or the checkout's policies/).",
+)
+
+
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog=epilog(_EXIT_CODES, block("Example", "trustpolicy decide --local request.json")),
+)
+@click.version_option(
+    package_name="trustpolicy", message=f"%(prog)s %(version)s (OPA {OPA_VERSION})"
+)
+def cli() -> None:
+    """Decide, explain, test, sign and serve the Boston Trust Act as OPA policy."""
+
+
+@cli.command(
+    epilog=epilog(
+        block(
+            "Exit codes",
+            "0 allow, 1 deny, 3 escalate, 2 invalid input or usage, 4 engine unavailable.",
+            "For a batch the most severe wins: 4 > 2 > 1 > 3 > 0.",
+        ),
+        block(
+            "Examples",
+            "trustpolicy decide --local request.json",
+            "trustpolicy decide --url http://127.0.0.1:8181 --token-file t.txt - < batch.jsonl",
+            "trustpolicy decide --format text --local request.json",
+        ),
+    )
+)
+@engine_options
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "text"]),
+    default="json",
+    show_default=True,
+    help="json: the decision document; text: the officer's explanation.",
+)
+@click.argument("file")
+def decide(
+    *, url: str, token: str | None, token_file: Path | None, local: bool, fmt: str, file: str
+) -> int:
+    """Decide the request(s) in FILE ('-' for stdin) and print the decision(s).
+
+    FILE holds one input document, a JSON array of them, or JSON Lines (one per line);
+    several requests are decided in one batch and printed in the same shape (an array,
+    or one decision per line). The token is read from --token-file or $TRUSTPOLICY_TOKEN
+    and never printed.
+    """
+    text, source = read_input(file)
+    requests, kind = load_requests(text, source)
+    with engine_client(url, token, token_file, local=local) as client:
+        decisions = client.decide_many(requests) if kind != "one" else [client.decide(requests[0])]
+    if fmt == "text":
+        click.echo("\n\n".join(d.explain() for d in decisions))
+    elif kind == "array":
+        click.echo(
+            json.dumps([decision_document(d) for d in decisions], indent=2, ensure_ascii=False)
+        )
+    elif kind == "lines":
+        click.echo(
+            "\n".join(json.dumps(decision_document(d), ensure_ascii=False) for d in decisions)
+        )
+    else:
+        click.echo(json.dumps(decision_document(decisions[0]), indent=2, ensure_ascii=False))
+    return outcome_exit_code(decisions)
+
+
+@cli.command(name="explain", epilog=block("Example", "trustpolicy explain --local request.json"))
+@engine_options
+@click.argument("file")
+def explain_command(
+    *, url: str, token: str | None, token_file: Path | None, local: bool, file: str
+) -> int:
+    """Explain in plain sentences what FILE asks and what the Trust Act answers.
+
+    Says what was asked, the outcome, each provision with its citation and confidence,
+    each exception that applied, and what must be recorded. Exits like ``decide``.
+    """
+    text, source = read_input(file)
+    requests, _ = load_requests(text, source)
+    with engine_client(url, token, token_file, local=local) as client:
+        decisions = (
+            client.decide_many(requests) if len(requests) > 1 else [client.decide(requests[0])]
+        )
+    blocks = [explain(r, d) for r, d in zip(requests, decisions, strict=True)]
+    click.echo("\n\n".join(blocks))
+    return outcome_exit_code(decisions)
+
+
+@cli.command(name="provisions", epilog=block("Example", "trustpolicy provisions --format markdown"))
+@_POLICIES
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "markdown", "json"]),
+    default="text",
+    show_default=True,
+)
+def provisions_command(*, policies: Path | None, fmt: str) -> int:
+    """Print the traceability table read from the policies' METADATA.
+
+    Columns: ID, title, citation, confidence, the exceptions that lift a provision (for an
+    exception: what it lifts), and the number of Rego tests that fire it. A test counts
+    when it is a ``test_*`` rule run by ``opa test`` whose body mentions the ID, directly
+    or through a non-test rule of the same ``*_test.rego`` file that it names.
+    """
+    rows = provisions(policies or policies_dir())
+    click.echo(format_provisions(rows, fmt))
+    return 0
+
+
+@cli.command(name="test", epilog=block("Example", "trustpolicy test"))
+@_POLICIES
+@click.option("--threshold", type=click.FloatRange(0, 100), default=100.0, show_default=True)
+def test_command(*, policies: Path | None, threshold: float) -> int:
+    """Run the policy tests with coverage (``opa test --coverage``); for policy authors.
+
+    Exits 1 when a test fails or coverage is below the threshold (100% by default), and
+    lists the failing tests and the lines no test covers.
+    """
+    report = run_policy_tests(policies or policies_dir(), threshold=threshold)
+    passed = len(report.tests) - len(report.failed)
+    click.echo(f"tests: {passed}/{len(report.tests)} passed")
+    for failed in report.failed:
+        click.echo(f"  FAIL {failed.package}.{failed.name} ({failed.file}:{failed.row})")
+    if report.coverage is None:
+        click.echo("coverage: not measured (OPA measures it only when every test passes)")
+    else:
+        click.echo(f"coverage: {report.coverage:.2f}% (threshold {threshold:g}%)")
+    for name, rows in report.uncovered:
+        click.echo(f"  not covered: {name}: lines {', '.join(map(str, rows))}")
+    return 0 if report.ok else EXIT_FAILED
+
+
+@cli.command(
+    epilog=block(
+        "Example",
+        "trustpolicy report --year 2026 --format html --db var/decisions.sqlite --out report.html",
+    )
+)
+@click.option(
+    "--year", type=int, default=None, help="Calendar year (Boston time); default: this year."
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["markdown", "html"]),
+    default="markdown",
+    show_default=True,
+)
+@click.option(
+    "--db",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The collector's SQLite store.",
+)
+@click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout."
+)
+def report(*, year: int | None, fmt: str, db: Path, out: Path | None) -> int:
+    """Write the Section 3 annual report to the City Council from stored decision logs."""
+    if not db.is_file():
+        raise click.UsageError(f"{db}: no such decision store")
+    with DecisionStore(db) as store:
+        text = annual_report(
+            store, year or datetime.now(BOSTON).year, "html" if fmt == "html" else "markdown"
+        )
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+        click.echo(f"report written to {out}")
+    return 0
+
+
+@cli.command(
+    epilog=block(
+        "Example",
+        "trustpolicy serve --verification-key city.pub.pem --key-id city",
+    )
+)
+@click.option(
+    "--bundle",
+    "bundle_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("bundles/build/trustpolicy.tar.gz"),
+    show_default=True,
+)
+@click.option(
+    "--verification-key",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Public key: the agent refuses the bundle unless it verifies.",
+)
+@click.option("--key-id", default="trustpolicy", show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=8181, show_default=True)
+def serve(*, bundle_path: Path, verification_key: Path | None, key_id: str, port: int) -> int:
+    """Run a local OPA agent (loopback only) on a built bundle until Ctrl-C."""
+    if not bundle_path.is_file():
+        raise click.UsageError(f"{bundle_path}: no such bundle (run 'trustpolicy bundle build')")
+    for path in (verification_key,):
+        if path is not None and not path.is_file():
+            raise click.UsageError(f"{path}: no such key file")
+    opa = LocalOPA(
+        bundle=bundle_path,
+        port=port,
+        verification_key=verification_key,
+        verification_key_id=key_id if verification_key else None,
+    )
+    with opa:
+        click.echo(
+            f"OPA {OPA_VERSION} serving {bundle_path} on {opa.url} (pid {opa.pid}); Ctrl-C stops it"
+        )
+        try:
+            while opa.pid is not None:
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            click.echo("stopped")
+            return 0
+    click.echo("OPA exited", err=True)
+    return EXIT_FAILED
+
+
+@cli.command(epilog=block("Example", "trustpolicy demo"))
+def demo() -> int:
+    """Run the demo: sign and serve the bundle, start an agent, replay real cases, report.
+
+    Builds and signs the bundle with a fresh development key, serves it to a local OPA
+    agent, replays the 2017 Tara Construction case and the worked examples of the
+    contract, checks each against its expected outcome, and writes the annual report
+    under var/demo/. Exits 1 if any worked example differs.
+    """
+    from trustpolicy.cli._demo import run_demo  # noqa: PLC0415 - only the demo needs it
+
+    return run_demo(click.echo)
+
+
+cli.add_command(bundle)
+cli.add_command(agent_config_command)
+
+
+def _command_name(args: list[str]) -> str | None:
+    return next((a for a in args if a in cli.commands), None)
+
+
+def main(args: list[str] | None = None) -> int:
+    """Entry point of the ``trustpolicy`` script; returns (and exits with) the exit code."""
+    argv = list(sys.argv[1:] if args is None else args)
+    try:
+        code = cli.main(argv, prog_name="trustpolicy", standalone_mode=False)
+    except (KeyboardInterrupt, click.Abort):
+        click.echo("trustpolicy: interrupted", err=True)
+        code = 130
+    except (click.ClickException, TrustPolicyError, OSError) as exc:
+        code = report_error(exc, _command_name(argv))
+    code = code if isinstance(code, int) else 0
+    if args is None:
+        sys.exit(code)
+    return code

@@ -1,0 +1,233 @@
+"""Decision-log collection: OPA agents upload their decision logs here, and nothing is lost.
+
+OPA's decision-log plugin POSTs gzip-compressed JSON arrays of events to
+``<service url>/logs`` and keeps (and retries) every batch until it gets a 2xx answer.
+The collector answers 2xx only after the batch is committed to SQLite (WAL, synchronous
+FULL), keyed by ``decision_id`` so a repeated upload stores nothing twice. Each agent
+authenticates with its own bearer token; the token is compared in constant time and never
+logged. The agent's ``system.log.mask`` policy removes personal fields; the collector
+projects the input onto the same allow-list again, so a misconfigured agent still cannot
+put an immigration status, a name or a case number into the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import hmac
+import json
+import logging
+import threading
+from concurrent.futures import Future
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from trustpolicy.contract._errors import CollectorError, ConfigError
+from trustpolicy.record._store import DecisionStore, _parse_time
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from pathlib import Path
+    from types import TracebackType
+    from typing import Self
+
+__all__ = ["Collector", "collector_app"]
+
+_log = logging.getLogger("trustpolicy.collector")
+
+_MAX_BODY = 64 * 1024 * 1024
+_MIN_TOKEN = 16
+
+
+def _events(body: bytes) -> list[dict[str, Any]]:
+    """Decode the events of an upload body (gzip or plain JSON array); raise if malformed."""
+    if body[:2] == b"\x1f\x8b":
+        body = gzip.decompress(body)
+    events = json.loads(body)
+    if not isinstance(events, list):
+        raise TypeError("body must be a JSON array of decision-log events")
+    for i, event in enumerate(events):
+        if not isinstance(event, dict):
+            raise TypeError(f"event {i} is not an object")
+        if not isinstance(event.get("decision_id"), str) or not event["decision_id"]:
+            raise TypeError(f"event {i} has no decision_id")
+        if not isinstance(event.get("timestamp"), str):
+            raise TypeError(f"event {i} has no timestamp")
+        _parse_time(event["timestamp"])
+    return events
+
+
+_STORE: web.AppKey[DecisionStore] = web.AppKey("store", DecisionStore)
+_TOKENS: web.AppKey[dict[str, bytes]] = web.AppKey("tokens", dict)
+
+
+def _agent(request: web.Request) -> str:
+    """Name the agent whose token the request carries; 401 otherwise (constant time)."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    given = token.strip().encode()
+    found = ""
+    for agent, expected in request.app[_TOKENS].items():
+        if hmac.compare_digest(given, expected) and scheme.lower() == "bearer":
+            found = agent
+    if not found:
+        raise web.HTTPUnauthorized(
+            text="a valid bearer token is required", headers={"WWW-Authenticate": "Bearer"}
+        )
+    return found
+
+
+async def _upload(request: web.Request) -> web.Response:
+    agent = _agent(request)
+    try:
+        events = _events(await request.read())
+    except (ValueError, TypeError, OSError, EOFError) as exc:
+        _log.warning("agent %s sent a malformed decision-log upload: %s", agent, exc)
+        raise web.HTTPBadRequest(text=f"malformed decision-log upload: {exc}") from exc
+    try:
+        # Answer only once the batch is committed: a failure here makes OPA retry it.
+        result = await asyncio.to_thread(request.app[_STORE].add, agent, events)
+    except CollectorError as exc:
+        _log.exception("decision logs from agent %s not stored", agent)
+        raise web.HTTPServiceUnavailable(text="decision logs could not be stored") from exc
+    return web.json_response({"added": result.added, "duplicates": result.duplicates})
+
+
+async def _status(request: web.Request) -> web.Response:
+    agent = _agent(request)
+    try:
+        status = json.loads(await request.read())
+    except ValueError as exc:
+        raise web.HTTPBadRequest(text=f"malformed status report: {exc}") from exc
+    if not isinstance(status, dict):
+        raise web.HTTPBadRequest(text="status report must be a JSON object")
+    await asyncio.to_thread(request.app[_STORE].record_status, agent, status)
+    return web.json_response({})
+
+
+async def _health(_request: web.Request) -> web.Response:
+    return web.json_response({})
+
+
+def collector_app(store: DecisionStore, tokens: Mapping[str, str]) -> web.Application:
+    """Build the collector as an aiohttp app: ``POST /logs``, ``POST /status``, ``/health``.
+
+    ``tokens`` maps each agent's name to its bearer token (at least 16 characters).
+    """
+    if not tokens:
+        raise ConfigError("the collector needs at least one agent token")
+    for agent, token in tokens.items():
+        if not agent or len(token) < _MIN_TOKEN or token != token.strip():
+            raise ConfigError(f"agent {agent!r}: token must be at least {_MIN_TOKEN} characters")
+    app = web.Application(client_max_size=_MAX_BODY)
+    app[_STORE] = store
+    app[_TOKENS] = {agent: token.encode() for agent, token in tokens.items()}
+    app.router.add_post("/logs", _upload)
+    app.router.add_post("/logs/{partition}", _upload)
+    app.router.add_post("/status", _status)
+    app.router.add_post("/status/{partition}", _status)
+    app.router.add_get("/health", _health)
+    return app
+
+
+class Collector:
+    """The collector on a loopback (or given) port, served from a background thread."""
+
+    def __init__(
+        self,
+        database: str | Path | DecisionStore,
+        tokens: Mapping[str, str],
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        self._owns_store = not isinstance(database, DecisionStore)
+        self._database = database
+        self._tokens = dict(tokens)
+        self.host = host
+        self.port = port
+        self._store: DecisionStore | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._runner: web.AppRunner | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        """The base URL to put in OPA's ``services`` entry."""
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def store(self) -> DecisionStore:
+        """The store this collector writes to (open while the collector runs)."""
+        if self._store is None:
+            raise CollectorError("the collector is not running")
+        return self._store
+
+    def start(self) -> Self:
+        """Open the store, bind the port and serve until :meth:`stop`."""
+        if self._thread is not None:
+            raise CollectorError("the collector is already running")
+        db = self._database
+        self._store = db if isinstance(db, DecisionStore) else DecisionStore(db)
+        app = collector_app(self._store, self._tokens)
+        loop = asyncio.new_event_loop()
+        ready: Future[int] = Future()
+        runner = self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=5.0)
+
+        async def serve() -> int:
+            await runner.setup()
+            await web.TCPSite(runner, self.host, self.port).start()
+            return int(runner.addresses[0][1])
+
+        def run() -> None:
+            asyncio.set_event_loop(loop)
+            try:
+                ready.set_result(loop.run_until_complete(serve()))
+            except OSError as exc:
+                loop.run_until_complete(runner.cleanup())
+                ready.set_exception(exc)
+                return
+            loop.run_forever()
+
+        self._loop = loop
+        self._thread = threading.Thread(target=run, name="trustpolicy-collector", daemon=True)
+        self._thread.start()
+        try:
+            self.port = ready.result(30)
+        except OSError as exc:
+            self._thread.join()
+            self._cleanup()
+            raise CollectorError(f"collector could not listen on {self.url}: {exc}") from exc
+        return self
+
+    def stop(self) -> None:
+        """Finish in-flight uploads, release the port and close the store."""
+        loop, runner, thread = self._loop, self._runner, self._thread
+        if loop is None or runner is None or thread is None:
+            return
+        if thread.is_alive():
+            asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(30)
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join(30)
+        self._cleanup()
+
+    def _cleanup(self) -> None:
+        if self._loop is not None and not self._loop.is_running():
+            self._loop.close()
+        if self._owns_store and self._store is not None:
+            self._store.close()
+        self._store = self._loop = self._runner = self._thread = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        return f"Collector(url={self.url!r}, running={self._thread is not None})"

@@ -1,0 +1,390 @@
+"""The Trust Act's Section 3 annual report to the City Council, from stored decision logs.
+
+Every figure is counted from the collector's store (:class:`DecisionStore`), never from a
+separate tally, so the report shows exactly what the policy engine was asked and answered.
+Months and years are Boston local time.
+"""
+
+from __future__ import annotations
+
+import html
+from collections import Counter
+from datetime import datetime
+from typing import TYPE_CHECKING, Literal
+from zoneinfo import ZoneInfo
+
+import attrs
+
+from trustpolicy.contract._errors import ConfigError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Sequence
+
+    from trustpolicy.record._store import DecisionStore, LoggedDecision
+
+__all__ = ["annual_report", "disposition"]
+
+BOSTON = ZoneInfo("America/New_York")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_IMMIGRATION = frozenset({"ICE-ERO", "ICE-HSI", "CBP", "USCIS"})
+_OUTCOMES = ("allow", "deny", "escalate", "no decision")
+_COLOURS = {"allow": "#2e7d32", "deny": "#c62828", "escalate": "#f9a825", "no decision": "#757575"}
+_NO_DISTRICT = "(not recorded)"
+_FIXED = {  # (action, outcome) -> disposition; see _DEFINITIONS
+    ("receive_detainer", "allow"): "Received and recorded",
+    ("detain", "deny"): "Hold refused",
+    ("transfer_custody", "deny"): "Transfer refused",
+    ("share_information", "deny"): "Information withheld",
+    ("share_information", "allow"): "Information shared under an exception",
+}
+_HELD = "Held on a judicial warrant or order"
+_TRANSFERRED = "Transferred on a judicial warrant or order"
+_DISPOSITIONS = (
+    "Received and recorded",
+    "Hold refused",
+    _HELD,
+    "Held on criminal grounds (not yet eligible for release)",
+    "Transfer refused",
+    _TRANSFERRED,
+    "Information withheld",
+    "Information shared under an exception",
+    "Referred for legal review",
+    "No decision (engine error)",
+)
+_DEFINITIONS = (
+    (
+        "A **detainer request** is a logged decision that carries the BTA-RPT-01 reporting "
+        "obligation or whose input lists a civil detainer among the documents presented. The "
+        "same detainer can be the subject of more than one decision (received, then a hold "
+        "asked for); each decision is counted, with its own disposition."
+    ),
+    (
+        "The **disposition** is read from the decision's action and outcome: *Received and "
+        "recorded* (receive_detainer); *Hold refused* (detain, denied: BTA-DET-01 / Lunn); "
+        f"*{_HELD}* (detain, allowed under an exception such as EXC-JUDICIAL-WARRANT); *Held on "
+        "criminal grounds* (detain, allowed without an exception: the person was not yet "
+        f"eligible for release); *Transfer refused* / *{_TRANSFERRED}* (transfer_custody); "
+        "*Information withheld* / *Information shared under an exception* (share_information); "
+        "*Referred for legal review* (outcome escalate); *No decision* (the engine returned an "
+        "error, which never counts as an allow)."
+    ),
+    (
+        "A **request from an immigration authority** is a decision whose counterpart is "
+        "ICE-ERO, ICE-HSI, CBP or USCIS, or forwards to one of them."
+    ),
+    "Dates are the time the engine decided, in Boston local time.",
+)
+_REIMBURSEMENT = (
+    "Federal reimbursements are not reported here: payments are not part of any "
+    "decision the policy engine makes, so they are not in the decision logs. The figure "
+    "must come from the City's financial records; this report does not estimate it."
+)
+
+
+@attrs.frozen
+class _Table:
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+
+
+@attrs.frozen
+class _Section:
+    title: str
+    paragraphs: tuple[str, ...] = ()
+    tables: tuple[_Table, ...] = ()
+    chart: bool = False
+
+
+def _outcome(d: LoggedDecision) -> str:
+    return d.outcome or "no decision"
+
+
+def disposition(d: LoggedDecision) -> str:
+    """Name what became of the request a decision answered (see the report's definitions)."""
+    action, outcome = str(d.input.get("action")), d.outcome
+    if outcome is None:
+        return "No decision (engine error)"
+    if outcome == "escalate":
+        return "Referred for legal review"
+    if (action, outcome) in _FIXED:
+        return _FIXED[action, outcome]
+    if action == "detain" and outcome == "allow":
+        exceptions = d.rules("exceptions")
+        return _HELD if exceptions else "Held on criminal grounds (not yet eligible for release)"
+    if action == "transfer_custody" and outcome == "allow":
+        return _TRANSFERRED
+    return f"Other: {action or 'unknown action'}, {outcome}"
+
+
+def _is_detainer(d: LoggedDecision) -> bool:
+    authority = d.input.get("authority", [])
+    return "BTA-RPT-01" in d.rules("obligations") or any(
+        a.get("type") == "civil_detainer" for a in authority
+    )
+
+
+def _from_immigration(d: LoggedDecision) -> bool:
+    counterpart = d.input.get("counterpart", {})
+    agencies = {counterpart.get("agency"), *counterpart.get("forwards_to", [])}
+    return bool(agencies & _IMMIGRATION)
+
+
+def _month(d: LoggedDecision) -> int:
+    return d.timestamp.astimezone(BOSTON).month
+
+
+def _ordered(found: Iterable[str], known: Sequence[str]) -> list[str]:
+    present = set(found)
+    return [k for k in known if k in present] + sorted(present - set(known))
+
+
+def _grid(
+    items: Sequence[LoggedDecision],
+    label: str,
+    rows: Sequence[str],
+    cols: Sequence[str],
+    key: tuple[Callable[[LoggedDecision], str], Callable[[LoggedDecision], str]],
+) -> _Table:
+    """Count ``items`` into a rows x cols table with totals; ``key`` = (row of, column of)."""
+    counts = Counter((key[0](d), key[1](d)) for d in items)
+    body = [
+        (r, *(str(counts[r, c]) for c in cols), str(sum(counts[r, c] for c in cols))) for r in rows
+    ]
+    totals = ("Total", *(str(sum(counts[r, c] for r in rows)) for c in cols), str(len(items)))
+    return _Table((label, *cols, "Total"), (*body, totals))
+
+
+def _sections(decisions: Sequence[LoggedDecision], year: int) -> list[_Section]:
+    detainers = [d for d in decisions if _is_detainer(d)]
+    immigration = [d for d in decisions if _from_immigration(d)]
+    dispositions = _ordered((disposition(d) for d in detainers), _DISPOSITIONS)
+
+    def district(d: LoggedDecision) -> str:
+        return str(d.input.get("actor", {}).get("district") or _NO_DISTRICT)
+
+    def month(d: LoggedDecision) -> str:
+        return _MONTHS[_month(d) - 1]
+
+    def action(d: LoggedDecision) -> str:
+        return str(d.input.get("action", "unknown"))
+
+    districts = sorted({district(d) for d in detainers} - {_NO_DISTRICT})
+    districts += [_NO_DISTRICT] if any(district(d) == _NO_DISTRICT for d in detainers) else []
+    held = sum(disposition(d) == _HELD for d in detainers)
+    moved = sum(disposition(d) == _TRANSFERRED for d in detainers)
+    escalated = [d for d in decisions if d.rules("escalations")]
+    return [
+        _Section(
+            "Scope",
+            (
+                (
+                    f"Calendar year {year}, Boston local time. {len(decisions)} decisions were "
+                    f"logged; {len(detainers)} concern a civil detainer request and "
+                    f"{len(immigration)} answer a request from an immigration authority."
+                ),
+                *_DEFINITIONS,
+            ),
+        ),
+        _Section(
+            "Detainer requests by month and disposition",
+            tables=(_grid(detainers, "Month", _MONTHS, dispositions, (month, disposition)),),
+        ),
+        _Section(
+            "Detainer requests by district and disposition",
+            tables=(
+                _grid(detainers, "District", districts, dispositions, (district, disposition)),
+            ),
+        ),
+        _Section(
+            "People detained and transferred on a detainer",
+            (
+                (
+                    "Under BTA-DET-01 and Lunn v. Commonwealth nobody may be held on a civil "
+                    "detainer alone; a hold or transfer below is one the engine allowed on a "
+                    "judicial warrant or order."
+                ),
+            ),
+            (_Table(("Disposition", "People"), ((_HELD, str(held)), (_TRANSFERRED, str(moved)))),),
+        ),
+        _Section("Federal reimbursements", (_REIMBURSEMENT,)),
+        _Section(
+            "Requests from immigration authorities by action and outcome",
+            tables=(
+                _grid(
+                    immigration,
+                    "Action",
+                    _ordered(map(action, immigration), ()),
+                    _OUTCOMES,
+                    (action, _outcome),
+                ),
+            ),
+            chart=True,
+        ),
+        _Section(
+            "Requests from immigration authorities by provision",
+            ("Decisions in which each provision was found violated, lifted or escalated.",),
+            (_provisions(immigration),),
+        ),
+        _Section(
+            "Escalations for legal review",
+            (f"{len(escalated)} decisions were escalated for legal review.",),
+            (_escalations(escalated),),
+        ),
+        _Section("Policy revisions in force", tables=(_revisions(decisions),)),
+    ]
+
+
+def _provisions(items: Sequence[LoggedDecision]) -> _Table:
+    kinds = (
+        ("violations", "Violated"),
+        ("exceptions", "Exception applied"),
+        ("escalations", "Escalated"),
+    )
+    counts: Counter[tuple[str, str]] = Counter()
+    for d in items:
+        for kind, _ in kinds:
+            for rule in set(d.rules(kind)):
+                counts[rule, kind] += 1
+    rules = sorted({rule for rule, _ in counts})
+    rows = tuple((r, *(str(counts[r, k]) for k, _ in kinds)) for r in rules)
+    return _Table(("Provision", *(name for _, name in kinds)), rows)
+
+
+def _escalations(items: Sequence[LoggedDecision]) -> _Table:
+    counts = Counter(
+        (rule, str(d.input.get("action")), _outcome(d))
+        for d in items
+        for rule in set(d.rules("escalations"))
+    )
+    rows = tuple((*key, str(n)) for key, n in sorted(counts.items()))
+    return _Table(("Provision", "Action", "Outcome", "Decisions"), rows)
+
+
+def _revisions(items: Sequence[LoggedDecision]) -> _Table:
+    seen: dict[str, list[datetime]] = {}
+    for d in items:
+        seen.setdefault(d.revision or "(none)", []).append(d.timestamp.astimezone(BOSTON))
+    rows = tuple(
+        (rev, min(ts).date().isoformat(), max(ts).date().isoformat(), str(len(ts)))
+        for rev, ts in sorted(seen.items(), key=lambda item: min(item[1]))
+    )
+    return _Table(("Revision", "First decision", "Last decision", "Decisions"), rows)
+
+
+def _markdown(title: str, sections: Sequence[_Section]) -> str:
+    out = [f"# {title}", ""]
+    for section in sections:
+        out += [f"## {section.title}", ""]
+        for paragraph in section.paragraphs:
+            out += [paragraph, ""]
+        for table in section.tables:
+            out.append("| " + " | ".join(table.header) + " |")
+            numeric = [
+                all(row[i].isdigit() for row in table.rows) for i in range(len(table.header))
+            ]
+            out.append("|" + "|".join("---:" if n else "---" for n in numeric) + "|")
+            out += ["| " + " | ".join(row) + " |" for row in table.rows]
+            out.append("")
+    return "\n".join(out)
+
+
+def _inline_markdown(text: str) -> str:
+    """Escape ``text`` for HTML, turning **bold** and *italic* into tags."""
+    parts = html.escape(text).split("**")
+    text = "".join(f"<strong>{p}</strong>" if i % 2 else p for i, p in enumerate(parts))
+    parts = text.split("*")
+    return "".join(f"<em>{p}</em>" if i % 2 else p for i, p in enumerate(parts))
+
+
+def _html(title: str, sections: Sequence[_Section], chart: str) -> str:
+    out = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>{html.escape(title)}</title>",
+        (
+            "<style>body{font-family:sans-serif;max-width:60rem;margin:auto}"
+            "table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #999;"
+            "padding:.2em .6em}td+td,th+th{text-align:right}</style></head><body>"
+        ),
+        f"<h1>{html.escape(title)}</h1>",
+    ]
+    for section in sections:
+        out.append(f"<h2>{html.escape(section.title)}</h2>")
+        out += [f"<p>{_inline_markdown(p)}</p>" for p in section.paragraphs]
+        if section.chart:
+            out.append(chart)
+        for table in section.tables:
+            out.append("<table><thead><tr>")
+            out += [f"<th>{html.escape(h)}</th>" for h in table.header]
+            out.append("</tr></thead><tbody>")
+            for row in table.rows:
+                cells = "".join(f"<td>{html.escape(c)}</td>" for c in row)
+                out.append(f"<tr>{cells}</tr>")
+            out.append("</tbody></table>")
+    out.append("</body></html>")
+    return "\n".join(out) + "\n"
+
+
+def _chart(items: Sequence[LoggedDecision]) -> str:
+    """Stacked bars of requests by month and outcome, as inline SVG (no script, no assets)."""
+    counts = Counter((_month(d), _outcome(d)) for d in items)
+    totals = [sum(counts[m, o] for o in _OUTCOMES) for m in range(1, 13)]
+    top = max([*totals, 1])
+    width, height, left, base, bar = 660, 300, 40, 250, 34
+    scale = 200 / top
+    parts = [
+        (
+            f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+            f'viewBox="0 0 {width} {height}" role="img" '
+            'aria-label="Requests from immigration authorities by month and outcome">'
+        ),
+        "<title>Requests from immigration authorities by month and outcome</title>",
+        f'<line x1="{left}" y1="{base}" x2="{width - 10}" y2="{base}" stroke="#333"/>',
+        f'<text x="{left - 6}" y="{base - 200 + 4}" text-anchor="end" font-size="11">{top}</text>',
+        f'<text x="{left - 6}" y="{base + 4}" text-anchor="end" font-size="11">0</text>',
+    ]
+    for m, name in enumerate(_MONTHS, start=1):
+        x, y = left + 10 + (m - 1) * 50, float(base)
+        for outcome in _OUTCOMES:
+            n = counts[m, outcome]
+            if n:
+                y -= n * scale
+                parts.append(
+                    f'<rect x="{x}" y="{y:.1f}" width="{bar}" height="{n * scale:.1f}" '
+                    f'fill="{_COLOURS[outcome]}"><title>{name}: {n} {outcome}</title></rect>'
+                )
+        parts.append(
+            f'<text x="{x + bar / 2}" y="{base + 16}" text-anchor="middle" font-size="11">'
+            f"{name}</text>"
+        )
+        if totals[m - 1]:
+            parts.append(
+                f'<text x="{x + bar / 2}" y="{y - 4:.1f}" text-anchor="middle" '
+                f'font-size="11">{totals[m - 1]}</text>'
+            )
+    for i, outcome in enumerate(_OUTCOMES):
+        x = left + 10 + i * 130
+        parts.append(
+            f'<rect x="{x}" y="{base + 30}" width="12" height="12" fill="{_COLOURS[outcome]}"/>'
+        )
+        parts.append(f'<text x="{x + 16}" y="{base + 40}" font-size="12">{outcome}</text>')
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
+def annual_report(
+    store: DecisionStore,
+    year: int,
+    format: Literal["markdown", "html"] = "markdown",  # noqa: A002
+) -> str:
+    """Write the Section 3 report for ``year`` (Boston time) from the decisions in ``store``."""
+    if format not in ("markdown", "html"):
+        raise ConfigError(f"report format must be 'markdown' or 'html', not {format!r}")
+    since = datetime(year, 1, 1, tzinfo=BOSTON)
+    until = datetime(year + 1, 1, 1, tzinfo=BOSTON)
+    decisions = store.decisions(since=since, until=until)
+    title = f"Boston Trust Act: annual report to the City Council, {year}"
+    sections = _sections(decisions, year)
+    if format == "markdown":
+        return _markdown(title, sections)
+    return _html(title, sections, _chart([d for d in decisions if _from_immigration(d)]))

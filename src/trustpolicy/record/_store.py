@@ -1,0 +1,249 @@
+"""The decision store: decision-log events in SQLite, keyed by ``decision_id``.
+
+Each batch is committed in one transaction (WAL, synchronous FULL), so a repeated upload
+stores nothing twice. Inputs and results are reduced to the allow-list before they are
+written; only the count of stripped values is logged, never the values.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sqlite3
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from trustpolicy.contract._errors import CollectorError
+from trustpolicy.record._masking import _project_result, project_input
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Self
+
+__all__ = ["DecisionStore", "LoggedDecision", "StoreResult"]
+
+_log = logging.getLogger("trustpolicy.collector")
+
+_FRACTION = re.compile(r"(\.\d{6})\d+")
+
+
+def _parse_time(text: str) -> datetime:
+    """Parse an RFC 3339 timestamp from OPA (nanoseconds allowed) to an aware UTC time."""
+    stamp = datetime.fromisoformat(_FRACTION.sub(r"\1", text.replace("Z", "+00:00")))
+    if stamp.tzinfo is None:
+        raise ValueError(f"timestamp without a time zone: {text}")
+    return stamp.astimezone(UTC)
+
+
+def _count_leaves(value: Any) -> int:
+    if isinstance(value, dict):
+        return sum(_count_leaves(v) for v in value.values())
+    if isinstance(value, list):
+        return sum(_count_leaves(v) for v in value)
+    return 1
+
+
+@attrs.frozen
+class StoreResult:
+    """What one upload did: events newly stored, and events already there."""
+
+    added: int
+    duplicates: int
+
+
+@attrs.frozen
+class LoggedDecision:
+    """One stored decision-log event: the masked input, the decision's rules, provenance."""
+
+    decision_id: str
+    agent: str
+    timestamp: datetime
+    path: str
+    input: Mapping[str, Any]
+    result: Mapping[str, Any] | None
+    bundles: Mapping[str, Any]
+    labels: Mapping[str, Any]
+    error: str | None = None
+
+    @property
+    def outcome(self) -> str | None:
+        """``allow``, ``deny`` or ``escalate``; ``None`` if the engine gave no decision."""
+        return None if self.result is None else self.result.get("outcome")
+
+    def rules(self, kind: str) -> tuple[str, ...]:
+        """Return the rule IDs listed under ``kind`` (``violations``, ``exceptions``, ...)."""
+        entries = (self.result or {}).get(kind, [])
+        return tuple(str(e["rule"]) for e in entries if "rule" in e)
+
+    @property
+    def revision(self) -> str | None:
+        """The policy revision the decision names, else the first bundle's revision."""
+        policy = (self.result or {}).get("policy", {})
+        if policy.get("revision"):
+            return str(policy["revision"])
+        revisions = [str(b["revision"]) for b in self.bundles.values() if b.get("revision")]
+        return revisions[0] if revisions else None
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS decisions (
+    decision_id TEXT PRIMARY KEY,
+    agent TEXT NOT NULL,
+    timestamp TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    path TEXT NOT NULL,
+    input TEXT NOT NULL,
+    result TEXT,
+    bundles TEXT NOT NULL,
+    labels TEXT NOT NULL,
+    error TEXT,
+    stripped INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS decisions_by_time ON decisions (timestamp);
+CREATE TABLE IF NOT EXISTS agent_status (
+    agent TEXT PRIMARY KEY,
+    received_at TEXT NOT NULL,
+    status TEXT NOT NULL
+);
+"""
+_COLUMNS = "decision_id, agent, timestamp, path, input, result, bundles, labels, error"
+
+
+class DecisionStore:
+    """Decision-log events in SQLite (WAL), one row per ``decision_id``; thread-safe."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute("PRAGMA busy_timeout=5000")
+            self._db.executescript(_SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            raise CollectorError(f"cannot open decision store {self.path}: {exc}") from exc
+
+    def add(self, agent: str, events: list[dict[str, Any]]) -> StoreResult:
+        """Store a batch of OPA events in one transaction; known decision IDs are skipped."""
+        received = datetime.now(UTC).isoformat()
+        rows = [self._row(agent, received, event) for event in events]
+        with self._lock:
+            try:
+                before = self._db.total_changes
+                self._db.execute("BEGIN IMMEDIATE")
+                self._db.executemany(
+                    "INSERT INTO decisions VALUES (?,?,?,?,?,?,?,?,?,?,?) "
+                    "ON CONFLICT (decision_id) DO NOTHING",
+                    rows,
+                )
+                self._db.execute("COMMIT")
+                added = self._db.total_changes - before
+            except sqlite3.Error as exc:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise CollectorError(f"cannot store decision logs in {self.path}: {exc}") from exc
+        return StoreResult(added=added, duplicates=len(rows) - added)
+
+    @staticmethod
+    def _row(agent: str, received: str, event: dict[str, Any]) -> tuple[Any, ...]:
+        decision_id = event["decision_id"]
+        raw_input = event.get("input", {})
+        kept = project_input(raw_input)
+        stripped = _count_leaves(raw_input) - _count_leaves(kept) if raw_input else 0
+        if stripped:
+            # Counts only: the stripped values themselves must never reach a log either.
+            _log.warning(
+                "agent %s logged %d unmasked value(s) in decision %s; stripped before storing",
+                agent,
+                stripped,
+                decision_id,
+            )
+        error = event.get("error")
+        return (
+            decision_id,
+            agent,
+            _parse_time(event["timestamp"]).isoformat(),
+            received,
+            str(event.get("path", "")),
+            json.dumps(kept, sort_keys=True),
+            json.dumps(_project_result(event.get("result")), sort_keys=True),
+            json.dumps(event.get("bundles") or {}, sort_keys=True),
+            json.dumps(event.get("labels") or {}, sort_keys=True),
+            None if error is None else json.dumps(error, sort_keys=True),
+            stripped,
+        )
+
+    def decisions(
+        self, *, since: datetime | None = None, until: datetime | None = None
+    ) -> list[LoggedDecision]:
+        """Return the stored decisions with ``since <= timestamp < until``, oldest first."""
+        lo = (since or datetime(1, 1, 1, tzinfo=UTC)).astimezone(UTC).isoformat()
+        hi = (until or datetime(9999, 12, 31, tzinfo=UTC)).astimezone(UTC).isoformat()
+        sql = (
+            f"SELECT {_COLUMNS} FROM decisions WHERE timestamp >= ? AND timestamp < ? "  # noqa: S608
+            "ORDER BY timestamp, decision_id"
+        )
+        return [_decision(row) for row in self._query(sql, (lo, hi))]
+
+    def count(self) -> int:
+        """How many decisions are stored."""
+        return int(self._query("SELECT count(*) FROM decisions", ())[0][0])
+
+    def record_status(self, agent: str, status: Mapping[str, Any]) -> None:
+        """Keep the latest status report (OPA's status plugin) of ``agent``."""
+        now = datetime.now(UTC).isoformat()
+        text = json.dumps(status, sort_keys=True)
+        with self._lock:
+            try:
+                self._db.execute(
+                    "INSERT INTO agent_status VALUES (?,?,?) ON CONFLICT (agent) "
+                    "DO UPDATE SET received_at = excluded.received_at, status = excluded.status",
+                    (agent, now, text),
+                )
+            except sqlite3.Error as exc:
+                raise CollectorError(f"cannot store agent status in {self.path}: {exc}") from exc
+
+    def agent_status(self) -> dict[str, dict[str, Any]]:
+        """Return the latest status report of each agent that sent one."""
+        rows = self._query("SELECT agent, status FROM agent_status ORDER BY agent", ())
+        return {agent: json.loads(text) for agent, text in rows}
+
+    def _query(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        with self._lock:
+            try:
+                return self._db.execute(sql, params).fetchall()
+            except sqlite3.Error as exc:
+                raise CollectorError(f"cannot read decision store {self.path}: {exc}") from exc
+
+    def close(self) -> None:
+        """Close the database."""
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+def _decision(row: tuple[Any, ...]) -> LoggedDecision:
+    decision_id, agent, stamp, path, data, result, bundles, labels, error = row
+    return LoggedDecision(
+        decision_id=decision_id,
+        agent=agent,
+        timestamp=datetime.fromisoformat(stamp),
+        path=path,
+        input=json.loads(data),
+        result=json.loads(result),
+        bundles=json.loads(bundles),
+        labels=json.loads(labels),
+        error=error,
+    )
