@@ -145,7 +145,8 @@ def missing_fact(doc: Input, version: str | None) -> str | None:  # noqa: PLR091
         if doc["actor"].get("role") == "city_employee" and "purpose" not in doc:
             return "purpose of a city employee's status look-up (BTA-RES-01)"
         if (
-            doc.get("purpose") == "consular_notification"
+            doc["actor"].get("role") == "police_officer"  # BTA-INQ-01 binds police officers
+            and doc.get("purpose") == "consular_notification"
             and "in_custody" not in (subject or {})
             and "criminal_case" not in doc
         ):

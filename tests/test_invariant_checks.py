@@ -173,6 +173,9 @@ def test_invariant_3_catches_an_allow_that_lacks_a_needed_fact(doc: Any) -> None
 def test_invariant_3_a_fact_no_provision_in_force_needs_is_not_missing() -> None:
     doc = act("share_information", information=["name"], occurred_at="2016-03-01T12:00:00Z")
     assert missing_fact(doc, period(doc)) is None
+    consular = act("inquire_status", purpose="consular_notification", subject={"role": "other"})
+    assert missing_fact(consular, "BTA-2019") == "subject.in_custody for EXC-CONSULAR-NOTICE"
+    assert missing_fact({**consular, "actor": CITY}, "BTA-2019") is None  # BTA-INQ-01: police
     assert missing_fact(act("inquire_status", actor=CITY, purpose="statistics"), "BTA-2019") is None
 
 
