@@ -215,7 +215,7 @@ def test_no_input_of_the_enumerated_space_breaks_an_invariant_of_section_2(
     SUMMARY.write_text(text, encoding="utf-8")
     print(text)
     assert run.engines.decided >= run.target
-    for inv in ("outcome", "1", "2", "3", "4", "5", "6"):
+    for inv in ("outcome", "1", "2", "2-stop", "3", "4", "5", "6"):
         assert run.tally.checked.get(inv, 0) > 0, f"invariant {inv} was never checked\n{text}"
     assert not run.tally.failed, text
 
