@@ -133,7 +133,8 @@ class Run:
                 for reason in reasons:
                     self.tally.fail(inv, reason, input=doc, decision=decision)
             if label is None and any(m in json.dumps(doc) for m in REVISION_2):
-                self.rejected_revision_2 += "TP-INPUT-01" in json.dumps(decision["violations"])
+                problems = json.dumps([v.get("problems") for v in decision["violations"]])
+                self.rejected_revision_2 += any(m.strip('"') in problems for m in REVISION_2)
 
     def bases_round(self, bases: list[Input]) -> None:
         """Decide bases, then the sampled monotonic variants of those denied by a provision."""
@@ -198,12 +199,12 @@ class Run:
             f"{self.engines.seconds:.1f} s ({rate:.0f} decisions/s, {len(self.engines.conns)} "
             f"engines), {wall:.1f} s in all; {self.pairs} monotonic pairs checked "
             f"({', '.join(f'{k} {n}' for k, n in sorted(self.pair_kinds.items()))}); "
-            f"{self.rejected_revision_2} inputs using revision-2 vocabulary rejected as "
-            f"malformed\n{self.tally.report()}\n"
+            f"{self.rejected_revision_2} inputs refused for their revision-2 vocabulary "
+            f"(detainer, consular_notification)\n{self.tally.report()}\n"
         )
 
 
-@pytest.mark.timeout(900)  # about 2-3 minutes on 2 free cores; tolerant of a shared machine
+@pytest.mark.timeout(1800)  # 2-3 minutes on 2 free cores; 12 on a machine loaded 5 times over
 def test_no_input_of_the_enumerated_space_breaks_an_invariant_of_section_2(
     engines: Engines,
 ) -> None:
