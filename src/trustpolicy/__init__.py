@@ -30,17 +30,20 @@ from trustpolicy.bundles._signing import (
 )
 from trustpolicy.client._async_client import AsyncClient
 from trustpolicy.client._client import Client, OnError
-from trustpolicy.contract._decision import Decision, Finding, Outcome
+from trustpolicy.contract._decision import Confidence, Decision, Finding, Law, Outcome, Version
 from trustpolicy.contract._enums import (
     Action,
     ActorRole,
     Agency,
     AuthorityType,
     CaseCategory,
+    DetainerBasis,
+    DetainerForm,
     Information,
     Issuer,
     OperationPurpose,
     Purpose,
+    ReceivedVia,
     Severity,
     SubjectRole,
 )
@@ -51,17 +54,19 @@ from trustpolicy.contract._errors import (
     EngineError,
     EngineUnavailable,
     InvalidRequest,
+    Problem,
     SignatureError,
     ToolNotFound,
     TrustPolicyError,
 )
-from trustpolicy.contract._models import (
+from trustpolicy.contract._models import DecisionRequest
+from trustpolicy.contract._parts import (
     Actor,
     Authority,
     Charge,
     Counterpart,
     CriminalCase,
-    DecisionRequest,
+    Detainer,
     Operation,
     Subject,
 )
@@ -108,12 +113,16 @@ __all__ = [
     "Client",
     "Collector",
     "CollectorError",
+    "Confidence",
     "ConfigError",
     "Counterpart",
     "CriminalCase",
     "Decision",
     "DecisionRequest",
     "DecisionStore",
+    "Detainer",
+    "DetainerBasis",
+    "DetainerForm",
     "EngineError",
     "EngineUnavailable",
     "Finding",
@@ -121,6 +130,7 @@ __all__ = [
     "InvalidRequest",
     "Issuer",
     "KeyPair",
+    "Law",
     "LocalOPA",
     "LoggedDecision",
     "OnError",
@@ -129,9 +139,11 @@ __all__ = [
     "Outcome",
     "PolicyTest",
     "PolicyTestReport",
+    "Problem",
     "Provision",
     "PublishedBundle",
     "Purpose",
+    "ReceivedVia",
     "Severity",
     "SignatureError",
     "SigningKey",
@@ -142,6 +154,7 @@ __all__ = [
     "TrustPolicyError",
     "VerificationKey",
     "VerifiedBundle",
+    "Version",
     "agent_config",
     "annual_report",
     "api_clients",

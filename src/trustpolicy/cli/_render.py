@@ -28,35 +28,9 @@ _ACTIONS = {
 }
 
 
-def _finding(finding: Finding, *, exception: bool) -> dict[str, Any]:
-    entry: dict[str, Any] = {"rule": finding.rule}
-    for key in ("title", "citation"):
-        value = getattr(finding, key)
-        if value is not None:
-            entry[key] = value
-    entry["message"] = finding.message
-    if finding.confidence is not None:
-        entry["confidence"] = finding.confidence
-    if exception:
-        entry["lifts"] = ", ".join(finding.lifts)
-        entry["lifted"] = list(finding.lifts)
-    return entry
-
-
 def decision_document(decision: Decision) -> dict[str, Any]:
     """Return the decision document of the contract (plus ``decision_id`` when known)."""
-    doc: dict[str, Any] = {
-        "outcome": decision.outcome.value,
-        "allowed": decision.allowed,
-        "violations": [_finding(f, exception=False) for f in decision.violations],
-        "exceptions": [_finding(f, exception=True) for f in decision.exceptions],
-        "escalations": [_finding(f, exception=False) for f in decision.escalations],
-        "obligations": [_finding(f, exception=False) for f in decision.obligations],
-        "policy": {"revision": decision.policy_revision},
-    }
-    if decision.decision_id is not None:
-        doc["decision_id"] = decision.decision_id
-    return doc
+    return decision.to_dict()
 
 
 def _words(value: str) -> str:
