@@ -87,6 +87,8 @@ from trustpolicy.engine._tools import (
     project_root,
 )
 from trustpolicy.record._collector import Collector, collector_app
+from trustpolicy.record._impact import Impact, ReplayedDecision, replay_decisions
+from trustpolicy.record._impact_report import impact_report
 from trustpolicy.record._masking import project_input
 from trustpolicy.record._report import annual_report, disposition
 from trustpolicy.record._store import DecisionStore, LoggedDecision, StoreResult
@@ -126,6 +128,7 @@ __all__ = [
     "EngineError",
     "EngineUnavailable",
     "Finding",
+    "Impact",
     "Information",
     "InvalidRequest",
     "Issuer",
@@ -144,6 +147,7 @@ __all__ = [
     "PublishedBundle",
     "Purpose",
     "ReceivedVia",
+    "ReplayedDecision",
     "Severity",
     "SignatureError",
     "SigningKey",
@@ -166,6 +170,7 @@ __all__ = [
     "format_provisions",
     "generate_signing_key",
     "generate_token",
+    "impact_report",
     "load_tokens",
     "policies_dir",
     "project_input",
@@ -173,6 +178,7 @@ __all__ = [
     "provisions",
     "read_bundle",
     "read_token",
+    "replay_decisions",
     "run_policy_tests",
     "sign_bundle",
     "signatures_file",
