@@ -195,7 +195,7 @@ def test_a_candidate_that_moves_the_2019_amendment_shows_what_it_undoes(signed, 
     ]
     assert tara
     assert {c.after for c in tara} <= {"allow", "escalate"}
-    assert impact.transitions()["deny -> escalate"] >= 1
+    assert impact.transitions()["deny → escalate"] >= 1
     assert set(impact.by("district")) >= {"D-4"}
     assert impact.before != impact.after
 

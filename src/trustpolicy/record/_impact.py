@@ -124,13 +124,13 @@ class Impact:
         return dict(sorted(out.items()))
 
     def transitions(self) -> Counter[str]:
-        """How many changed decisions went from one outcome to another (``deny -> allow``)."""
+        """How many changed decisions went from one outcome to another (``deny → allow``)."""
         return Counter(transition(c) for c in self.changes)
 
 
 def transition(change: ReplayedDecision) -> str:
-    """``before -> after`` (the same outcome twice when only the rules changed)."""
-    return f"{change.before or 'none'} -> {change.after}"
+    """``before → after`` (the same outcome twice when only the rules changed)."""
+    return f"{change.before or 'none'} → {change.after}"
 
 
 def replay_input(logged: LoggedDecision, as_of: dt.datetime | None = None) -> dict[str, Any]:

@@ -90,7 +90,7 @@ def _tables(impact: Impact) -> list[tuple[str, list[str], list[list[str]]]]:
         ),
         (
             "Transitions",
-            ["before -> after", "decisions"],
+            ["before → after", "decisions"],
             [[t, str(n)] for t, n in sorted(impact.transitions().items())],
         ),
         (
@@ -129,7 +129,7 @@ def _change_row(change: ReplayedDecision) -> list[str]:
 
 
 def _markdown(impact: Impact, title: str) -> str:
-    out = [f"# {_cell(title)}", "", *(_cell(line) for line in _summary(impact))]
+    out = [f"# {_cell(title)}", "", *(f"- {_cell(line)}" for line in _summary(impact))]
     for name, header, rows in _tables(impact):
         out += ["", f"## {_cell(name)}", ""]
         if not rows:
