@@ -154,8 +154,9 @@ def impact(
         if path is not None and not path.is_file():
             raise click.UsageError(f"{path}: no such {what}")
 
-    def progress(done: int, stored: int) -> None:
-        click.echo(f"replayed {done} of {stored} stored decisions so far", err=True)
+    def progress(done: int, total: int | None) -> None:
+        of = f" of {total} stored decisions" if total is not None else " decisions"
+        click.echo(f"replayed {done}{of} so far", err=True)
 
     with DecisionStore(db) as store:
         result = replay_decisions(

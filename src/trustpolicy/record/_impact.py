@@ -1,6 +1,6 @@
 """Impact analysis: replay stored decisions through a candidate bundle and compare.
 
-Every stored decision of the entry point (``trustpolicy/decision``) is asked again, with
+Every stored decision (of ``trustpolicy/decision``, or one request of a batch) is asked again, with
 its logged (masked) input, of a real OPA serving the candidate bundle (its signature
 verified when a key is given), in batches. A logged input without ``occurred_at`` is
 replayed at the event's own timestamp, so the replay applies the law of the day the
@@ -37,8 +37,9 @@ if TYPE_CHECKING:
 __all__ = ["Impact", "ReplayedDecision", "replay_decisions"]
 
 BOSTON = ZoneInfo("America/New_York")
-#: The path OPA logs for the decision entry point (each entry of a batch is logged as one).
-DECISION_PATH = "trustpolicy/decision"
+#: The paths OPA logs for decisions: the entry point, and the batch query, each of whose
+#: requests the collector stores as its own decision (its own input and result).
+DECISION_PATHS = frozenset({"trustpolicy/decision", "trustpolicy/batch"})
 _LISTS = ("violations", "exceptions", "escalations", "obligations")
 _INPUT_RULE = "TP-INPUT-01"
 #: The first month a stored decision can fall in (the oldest law encoded: US-1373).
@@ -161,7 +162,8 @@ def _rules(result: Mapping[str, Any] | None) -> frozenset[str]:
 def _replayable(logged: LoggedDecision) -> bool:
     result = logged.result
     return (
-        logged.path.strip("/") == DECISION_PATH
+        logged.path.strip("/") in DECISION_PATHS
+        and "requests" not in logged.input  # a whole batch stored as one row: no single input
         and isinstance(result, dict)
         and result.get("outcome") in {"allow", "deny", "escalate"}
     )
@@ -234,7 +236,7 @@ def replay_decisions(
     year: int | None = None,
     batch_size: int = 500,
     workers: int = 2,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Callable[[int, int | None], None] | None = None,
     timeout: float = 120.0,
 ) -> Impact:
     """Replay the stored decisions (of ``year``, in Boston, if given) through ``bundle``.
@@ -242,13 +244,15 @@ def replay_decisions(
     The candidate runs in a :class:`LocalOPA` on loopback without decision logs; with
     ``verification_key`` OPA refuses a bundle whose signature does not verify (without one,
     the signature is not checked). ``progress``
-    is called with (replayed so far, stored so far) after each batch.
+    is called after each batch with the number replayed so far and the number stored (of
+    the whole store; ``None`` when only a year is replayed).
     """
     started = time.monotonic()
     before: Counter[str] = Counter()
     after: Counter[str] = Counter()
     changes: list[ReplayedDecision] = []
     stored = skipped = done = 0
+    total = store.count() if year is None else None
     opa = LocalOPA(
         bundle=bundle,
         verification_key=verification_key,
@@ -277,7 +281,7 @@ def replay_decisions(
                         changes.append(replayed)
                 done += len(chunk)
                 if progress is not None:
-                    progress(done, stored)
+                    progress(done, total)
     if year is None:  # anything stamped outside the months of the law (a clock gone wrong)
         outside = store.count() - stored
         stored, skipped = stored + outside, skipped + outside
