@@ -63,10 +63,9 @@ PUBLIC_API = [
     "VerificationKey", "VerifiedBundle", "Version", "agent_config", "annual_report", "api_clients",
     "build_bundle", "collector_app", "disposition", "file_hash", "find_tool",
     "format_provisions", "generate_signing_key", "generate_token", "impact_report", "load_tokens",
-    "policies_dir", "project_input", "project_root",
-    "provisions", "read_bundle", "read_token", "replay_decisions",
-    "run_policy_tests", "sign_bundle", "signatures_file", "stage_policies", "token_sha256",
-    "verify_bundle", "write_agent_config",
+    "policies_dir", "project_input", "project_root", "provisions", "read_bundle", "read_token",
+    "registration_problems", "replay_decisions", "run_policy_tests", "sign_bundle",
+    "signatures_file", "stage_policies", "token_sha256", "verify_bundle", "write_agent_config",
 ]  # fmt: skip
 
 #: Names the README and docs/ use as Python API (checked against the files below too).
