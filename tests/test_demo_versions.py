@@ -21,8 +21,8 @@ if TYPE_CHECKING:
 
 #: Step: (outcome and rules in March 2017, outcome and rules today).
 EXPECTED = {
-    "W10": (("escalate", {"FED-1373-ESC"}), ("deny", {"BTA-INFO-01", "FED-1373-ESC"})),
-    "W11": (("escalate", {"FED-1373-ESC"}), ("deny", {"BTA-INFO-01", "FED-1373-ESC"})),
+    "T7": (("escalate", {"FED-1373-ESC"}), ("deny", {"BTA-INFO-01", "FED-1373-ESC"})),
+    "T8": (("escalate", {"FED-1373-ESC"}), ("deny", {"BTA-INFO-01", "FED-1373-ESC"})),
     "T1": (("allow", set()), ("deny", {"BTA-INQ-01"})),
     "T5": (("allow", set()), ("allow", {"EXC-VISA-CERT"})),
     "H1": (("allow", {"BTA-RPT-01"}), ("allow", {"BTA-RPT-01"})),

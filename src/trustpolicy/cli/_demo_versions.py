@@ -45,7 +45,7 @@ _NAMES = {
 
 
 def then_and_now_steps() -> tuple[DemoCase, ...]:
-    """The Tara steps (T1-T6), worked examples 10 and 11, and the detainer and hold steps."""
+    """The Tara steps (T1-T6), worked examples 10 and 11 (T7, T8), the detainer and hold steps."""
     hold_steps = (
         DemoCase(
             "H1",
@@ -111,9 +111,9 @@ def then_and_now_steps() -> tuple[DemoCase, ...]:
     tara = tara_construction()
     forward = tara[1].input
     examples = (
-        DemoCase("W10", "Worked example 10: the name and the hit go to ICE-ERO", forward),
+        DemoCase("T7", "Worked example 10: the name and the hit go to ICE-ERO", forward),
         DemoCase(
-            "W11",
+            "T8",
             "Worked example 11: the same, claiming a criminal purpose",
             forward | {"purpose": "criminal_investigation"},
         ),
