@@ -55,6 +55,9 @@ from trustpolicy.contract._times import NAIVE, _moment, is_naive, is_rfc3339
 
 __all__ = ["DecisionRequest"]
 
+# The RFC 3339 check by the name the collector's projection (record room) imports it by.
+_is_rfc3339 = is_rfc3339
+
 # The nested classes of the document, by the names the annotations below use (the schema
 # walk resolves them with typing.get_type_hints, so they are needed at run time).
 _PARTS = (Actor, Charge, Counterpart, CriminalCase, Detainer, Operation, Subject)
