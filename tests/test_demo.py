@@ -62,4 +62,9 @@ def test_demo_runs_end_to_end_twice_and_leaves_no_process_behind() -> None:
     assert f"written to {report}" in out
     assert "18 decisions were logged" in report.read_text()
     assert (REPORT_DIR / "report.html").read_text().lstrip().lower().startswith("<!doctype html")
+    assert "The Tara Construction steps as of 15 March 2017 and as of today" in out
+    impact = (REPORT_DIR / "impact-2017.md").read_text()
+    assert impact.startswith("# The demo's decisions under the law of 15 March 2017")
+    assert "Replayed 18 of 18 stored decisions" in impact
+    assert (REPORT_DIR / "impact-2017.html").read_text().count("<svg") == 2
     assert _opa_processes() <= before, "the demo left an opa process behind"

@@ -31,17 +31,20 @@ from trustpolicy.bundles._signing import (
 )
 from trustpolicy.client._async_client import AsyncClient
 from trustpolicy.client._client import Client, OnError
-from trustpolicy.contract._decision import Decision, Finding, Outcome
+from trustpolicy.contract._decision import Confidence, Decision, Finding, Law, Outcome, Version
 from trustpolicy.contract._enums import (
     Action,
     ActorRole,
     Agency,
     AuthorityType,
     CaseCategory,
+    DetainerBasis,
+    DetainerForm,
     Information,
     Issuer,
     OperationPurpose,
     Purpose,
+    ReceivedVia,
     Severity,
     SubjectRole,
 )
@@ -52,17 +55,19 @@ from trustpolicy.contract._errors import (
     EngineError,
     EngineUnavailable,
     InvalidRequest,
+    Problem,
     SignatureError,
     ToolNotFound,
     TrustPolicyError,
 )
-from trustpolicy.contract._models import (
+from trustpolicy.contract._models import DecisionRequest
+from trustpolicy.contract._parts import (
     Actor,
     Authority,
     Charge,
     Counterpart,
     CriminalCase,
-    DecisionRequest,
+    Detainer,
     Operation,
     Subject,
 )
@@ -83,6 +88,8 @@ from trustpolicy.engine._tools import (
     project_root,
 )
 from trustpolicy.record._collector import Collector, collector_app
+from trustpolicy.record._impact import Impact, ReplayedDecision, replay_decisions
+from trustpolicy.record._impact_report import impact_report
 from trustpolicy.record._masking import project_input
 from trustpolicy.record._report import annual_report, disposition
 from trustpolicy.record._store import DecisionStore, LoggedDecision, StoreResult
@@ -109,19 +116,25 @@ __all__ = [
     "Client",
     "Collector",
     "CollectorError",
+    "Confidence",
     "ConfigError",
     "Counterpart",
     "CriminalCase",
     "Decision",
     "DecisionRequest",
     "DecisionStore",
+    "Detainer",
+    "DetainerBasis",
+    "DetainerForm",
     "EngineError",
     "EngineUnavailable",
     "Finding",
+    "Impact",
     "Information",
     "InvalidRequest",
     "Issuer",
     "KeyPair",
+    "Law",
     "LocalOPA",
     "LoggedDecision",
     "OnError",
@@ -130,9 +143,12 @@ __all__ = [
     "Outcome",
     "PolicyTest",
     "PolicyTestReport",
+    "Problem",
     "Provision",
     "PublishedBundle",
     "Purpose",
+    "ReceivedVia",
+    "ReplayedDecision",
     "Severity",
     "SignatureError",
     "SigningKey",
@@ -143,6 +159,7 @@ __all__ = [
     "TrustPolicyError",
     "VerificationKey",
     "VerifiedBundle",
+    "Version",
     "agent_config",
     "annual_report",
     "api_clients",
@@ -154,6 +171,7 @@ __all__ = [
     "format_provisions",
     "generate_signing_key",
     "generate_token",
+    "impact_report",
     "load_tokens",
     "policies_dir",
     "project_input",
@@ -162,6 +180,7 @@ __all__ = [
     "read_bundle",
     "read_token",
     "registration_problems",
+    "replay_decisions",
     "run_policy_tests",
     "sign_bundle",
     "signatures_file",

@@ -32,6 +32,7 @@ from trustpolicy.bundles._signing import (
     verify_bundle,
 )
 from trustpolicy.cli._demo_cases import DemoCase, tara_construction
+from trustpolicy.cli._demo_versions import then_and_now, write_impact_of_2017
 from trustpolicy.cli._render import rule_summary
 from trustpolicy.client._client import Client
 from trustpolicy.contract._errors import CollectorError, ConfigError
@@ -203,6 +204,7 @@ def run_demo(echo: Echo = print) -> int:
         examples = worked_examples()
         more, failures = _replay(echo, client, "The contract's worked examples", examples)
         decided = len(tara) + len(examples)
+        then_and_now(echo, signed, pair.public, KEY_ID)
         echo("")
         echo(
             f"demo: every decision names the policy revision {', '.join(sorted(revisions | more))}"
@@ -210,6 +212,9 @@ def run_demo(echo: Echo = print) -> int:
         echo("demo: waiting for the agent to ship its decision logs to the collector...")
         _wait_for_logs(echo, collector.store, decided)
         _report(echo, collector.store, out)
+        write_impact_of_2017(
+            echo, collector.store, bundle=signed, public_key=pair.public, key_id=KEY_ID, out=out
+        )
         echo("demo: stopping the agent, the collector and the bundle server")
     for failure in failures:
         echo(f"demo: worked example differs: {failure}")
