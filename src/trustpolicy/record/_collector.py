@@ -90,7 +90,13 @@ async def _upload(request: web.Request) -> web.Response:
     except CollectorError as exc:
         _log.exception("decision logs from agent %s not stored", agent)
         raise web.HTTPServiceUnavailable(text="decision logs could not be stored") from exc
-    return web.json_response({"added": result.added, "duplicates": result.duplicates})
+    return web.json_response(
+        {
+            "added": result.added,
+            "duplicates": result.duplicates,
+            "not_decisions": result.not_decisions,
+        }
+    )
 
 
 async def _status(request: web.Request) -> web.Response:

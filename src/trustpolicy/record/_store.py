@@ -1,6 +1,8 @@
-"""The decision store: decision-log events in SQLite, keyed by ``decision_id``.
+"""The decision store: decisions in SQLite, keyed by ``decision_id``.
 
-Each batch is committed in one transaction (WAL, synchronous FULL), so a repeated upload
+Every decision of an upload is its own row (a batch query is one row per request, see
+:mod:`trustpolicy.record._events`); a query that decides nothing is not stored. Each upload
+is committed in one transaction (WAL, synchronous FULL), so a repeated upload
 stores nothing twice. Inputs and results are reduced to the allow-list before they are
 written; only the count of stripped values is logged, never the values.
 """
@@ -19,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from trustpolicy.contract._errors import CollectorError
+from trustpolicy.record._events import DecisionEvent, decision_events
 from trustpolicy.record._masking import _project_result, project_input
 
 if TYPE_CHECKING:
@@ -50,10 +53,11 @@ def _count_leaves(value: Any) -> int:
 
 @attrs.frozen
 class StoreResult:
-    """What one upload did: events newly stored, and events already there."""
+    """What one upload did: decisions newly stored, decisions already there, other queries."""
 
     added: int
     duplicates: int
+    not_decisions: int = 0
 
 
 @attrs.frozen
@@ -133,7 +137,13 @@ class DecisionStore:
     def add(self, agent: str, events: list[dict[str, Any]]) -> StoreResult:
         """Store a batch of OPA events in one transaction; known decision IDs are skipped."""
         received = datetime.now(UTC).isoformat()
-        rows = [self._row(agent, received, event) for event in events]
+        rows = []
+        not_decisions = 0
+        for event in events:
+            stamp = _parse_time(event["timestamp"]).isoformat()
+            found = decision_events(event)
+            not_decisions += not found
+            rows += [self._row(agent, received, stamp, event, d) for d in found]
         with self._lock:
             try:
                 before = self._db.total_changes
@@ -149,12 +159,13 @@ class DecisionStore:
                 if self._db.in_transaction:
                     self._db.execute("ROLLBACK")
                 raise CollectorError(f"cannot store decision logs in {self.path}: {exc}") from exc
-        return StoreResult(added=added, duplicates=len(rows) - added)
+        return StoreResult(added=added, duplicates=len(rows) - added, not_decisions=not_decisions)
 
     @staticmethod
-    def _row(agent: str, received: str, event: dict[str, Any]) -> tuple[Any, ...]:
-        decision_id = event["decision_id"]
-        raw_input = event.get("input", {})
+    def _row(
+        agent: str, received: str, stamp: str, event: dict[str, Any], found: DecisionEvent
+    ) -> tuple[Any, ...]:
+        decision_id, raw_input = found.decision_id, found.input
         kept = project_input(raw_input)
         stripped = _count_leaves(raw_input) - _count_leaves(kept) if raw_input else 0
         if stripped:
@@ -165,15 +176,15 @@ class DecisionStore:
                 stripped,
                 decision_id,
             )
-        error = event.get("error")
+        error = found.error
         return (
             decision_id,
             agent,
-            _parse_time(event["timestamp"]).isoformat(),
+            stamp,
             received,
-            str(event.get("path", "")),
+            found.path,
             json.dumps(kept, sort_keys=True),
-            json.dumps(_project_result(event.get("result")), sort_keys=True),
+            json.dumps(_project_result(found.result), sort_keys=True),
             json.dumps(event.get("bundles") or {}, sort_keys=True),
             json.dumps(event.get("labels") or {}, sort_keys=True),
             None if error is None else json.dumps(error, sort_keys=True),
