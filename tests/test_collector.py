@@ -46,8 +46,10 @@ PERSONAL = {
     "occurred_at": "2026-03-01T10:00:00Z",
     "subject_name": "Jane Roe-Personal",
 }
-SECRETS = ("B-99871", "undocumented-XYZ", "CASE-4471-SECRET", "8 USC 1326", "Jane Roe-Personal")
-SECRETS += ("misdemeanor", "2026-03-01T10", "subject_name", "badge")
+SECRETS = ("B-99871", "undocumented-XYZ", "CASE-4471-SECRET", "Jane Roe-Personal")
+SECRETS += ("subject_name", "badge")
+# Kept by the collector's projection since contract revision 2 (the report needs them).
+KEPT_SINCE_REVISION_2 = ("8 USC 1326", "misdemeanor", "2026-03-01T10")
 
 
 def opa_config(url: str, token: str = TOKEN) -> dict[str, Any]:
@@ -179,11 +181,17 @@ def test_masked_fields_never_reach_the_database(db: Path) -> None:
     assert stored.input == {
         "action": "detain",
         "actor": {"agency": "BPD", "role": "police_officer", "district": "C-11"},
-        "subject": {"role": "arrestee", "in_custody": True, "eligible_for_release": True},
+        "subject": {
+            "role": "arrestee",
+            "in_custody": True,
+            "eligible_for_release": True,
+            "charges": [{"severity": "misdemeanor"}],
+        },
         "counterpart": {"agency": "ICE-ERO"},
         "authority": [{"type": "civil_detainer", "issued_by": "ice_officer"}],
         "purpose": "criminal_investigation",
-        "criminal_case": {"category": "other"},
+        "criminal_case": {"statute": "8 USC 1326", "category": "other"},
+        "occurred_at": "2026-03-01T10:00:00Z",
     }
     # The agent's mask did the work: the collector had nothing left to strip.
     assert sqlite3.connect(db).execute("SELECT stripped FROM decisions").fetchone() == (0,)
@@ -211,8 +219,9 @@ def test_collector_strips_what_an_unmasked_agent_sends(
         "allowed": False,
         "violations": [{"rule": "BTA-DET-01"}],
     }
-    assert sqlite3.connect(db).execute("SELECT stripped FROM decisions").fetchone() == (7,)
+    assert sqlite3.connect(db).execute("SELECT stripped FROM decisions").fetchone() == (4,)
     assert [s for s in SECRETS if s in _raw_database_text(db)] == []
+    assert [s for s in KEPT_SINCE_REVISION_2 if s not in _raw_database_text(db)] == []
     assert "stripped before storing" in caplog.text
     assert [s for s in SECRETS if s in caplog.text] == []
 
@@ -311,24 +320,25 @@ def test_mask_keeps_only_contract_fields_with_the_contract_enumerations(opa_bin:
         return {path: set(spec) if isinstance(spec, list) else spec}
 
     rego = {k: v for name, sub in kept.items() for k, v in flatten(sub, name).items()}
-    dropped = {
-        "subject.charges.severity",
-        "criminal_case.id",
-        "criminal_case.statute",
-        "occurred_at",
-    }
-    assert rego == {k: v for k, v in schema.items() if k not in dropped}
+    # Contract revision 2: the mask keeps everything but the case number; the detainer's
+    # reference reaches the collector, which stores only its keyed hash (the register).
+    assert rego == {k: v for k, v in schema.items() if k != "criminal_case.id"}
     full = {
         k: ("x" if v == "string" else True if v == "boolean" else min(v)) for k, v in rego.items()
     }
     sample: dict[str, Any] = {}
     for path, value in full.items():
         head, _, tail = path.partition(".")
-        listy = head in {"authority", "information"} or tail == "forwards_to"
+        listy = head in {"authority", "information"} or tail in {"forwards_to", "basis"}
         if not tail:
             sample[head] = [value] if listy else value
+        elif tail == "charges.severity":
+            sample.setdefault(head, {})["charges"] = [{"severity": value}]
         elif head == "authority":
             sample.setdefault(head, [{}])[0][tail] = value
         else:
             sample.setdefault(head, {})[tail] = [value] if listy else value
-    assert project_input(sample) == sample
+    reference = sample["detainer"].pop("reference")
+    assert project_input(
+        {**sample, "detainer": {**sample["detainer"], "reference": reference}}
+    ) == (sample)

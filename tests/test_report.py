@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING
 import pytest
 import requests
 
-from conftest import WORKED_EXAMPLES
+from conftest import TEST_REGISTER_KEY, WORKED_EXAMPLES
 from trustpolicy import ConfigError, policies_dir
 from trustpolicy.engine._engine import LocalOPA
 from trustpolicy.record._collector import Collector
+from trustpolicy.record._register_key import RegisterKey
 from trustpolicy.record._report import BOSTON, annual_report
 
 if TYPE_CHECKING:
@@ -61,7 +62,8 @@ def logged(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[DecisionS
     """The 12 worked examples and two more detainers, decided by OPA and logged."""
     db = tmp_path_factory.mktemp("report") / "decisions.sqlite"
     inputs = [*EXAMPLES, RECEIVED_A1, RECEIVED_NO_DISTRICT]
-    with Collector(db, {"agent": TOKEN}) as collector:
+    key = RegisterKey.from_text(TEST_REGISTER_KEY, "test key")  # module scope: no monkeypatch
+    with Collector(db, {"agent": TOKEN}, register_key=key) as collector:
         config = {
             "services": {
                 "collector": {"url": collector.url, "credentials": {"bearer": {"token": TOKEN}}}

@@ -28,6 +28,7 @@ from trustpolicy.cli._cli_common import (
     read_input,
     report_error,
 )
+from trustpolicy.cli._cli_detainer import detainer
 from trustpolicy.cli._render import decision_document, explain
 from trustpolicy.contract._errors import TrustPolicyError
 from trustpolicy.contract._inputs import load_requests
@@ -288,6 +289,7 @@ def demo() -> int:
 
 cli.add_command(bundle)
 cli.add_command(agent_config_command)
+cli.add_command(detainer)
 
 
 def _command_name(args: list[str]) -> str | None:

@@ -39,6 +39,7 @@ from trustpolicy.contract._models import DecisionRequest
 from trustpolicy.engine._engine import LocalOPA
 from trustpolicy.engine._tools import OPA_VERSION, policies_dir, project_root
 from trustpolicy.record._collector import Collector
+from trustpolicy.record._register_key import RegisterKey
 from trustpolicy.record._report import BOSTON, annual_report
 
 if TYPE_CHECKING:
@@ -177,7 +178,11 @@ def run_demo(echo: Echo = print) -> int:
         server = stack.enter_context(BundleServer({AGENT: bundle_token}, max_wait=5))
         server.publish(signed)
         echo(f"demo: bundle server on {server.url} (bearer token per agent)")
-        collector = stack.enter_context(Collector(out / "decisions.sqlite", {AGENT: log_token}))
+        register_key = RegisterKey.from_file(RegisterKey.generate(private / "register.key"))
+        echo(f"demo: detainer register key (HMAC-SHA256) {register_key.fingerprint[:12]}...")
+        collector = stack.enter_context(
+            Collector(out / "decisions.sqlite", {AGENT: log_token}, register_key=register_key)
+        )
         echo(f"demo: decision-log collector on {collector.url} -> {out / 'decisions.sqlite'}")
         config = agent_config(
             bundle_server_url=server.url,

@@ -39,6 +39,13 @@ _KEPT_FIELDS: dict[str, Any] = {
         ),
         "in_custody": bool,
         "eligible_for_release": bool,
+        "charges": [
+            {
+                "severity": frozenset(
+                    {"infraction", "misdemeanor", "felony", "serious_violent_felony"}
+                )
+            }
+        ],
     },
     "counterpart": {"agency": _AGENCIES, "forwards_to": [_AGENCIES]},
     "authority": [
@@ -56,12 +63,14 @@ _KEPT_FIELDS: dict[str, Any] = {
     "purpose": frozenset(
         {"civil_immigration_enforcement", "criminal_investigation", "visa_certification"}
         | {"criminal_history_check", "public_safety", "statistics", "benefit_eligibility", "other"}
+        | {"consular_notification"}
     ),
     "criminal_case": {
+        "statute": str,
         "category": frozenset(
             {"human_trafficking", "narcotics", "weapons", "cybercrime", "financial"}
             | {"document_fraud", "gang", "child_exploitation", "illegal_reentry", "other"}
-        )
+        ),
     },
     "information": [_INFORMATION],
     "operation": {
@@ -69,6 +78,18 @@ _KEPT_FIELDS: dict[str, Any] = {
             {"immigration_enforcement", "criminal_enforcement", "public_safety"}
         ),
         "partner": _AGENCIES,
+    },
+    "occurred_at": str,
+    # detainer.reference reaches the collector (the mask keeps it) but is never stored: the
+    # store keeps only its keyed hash, in the detainer register (record._store_register).
+    "detainer": {
+        "form": frozenset({"I-247A", "I-247D", "I-247N", "I-203", "other"}),
+        "basis": [
+            frozenset({"final_order_of_removal", "removal_proceedings_pending"})
+            | frozenset({"biometric_records_match", "statements_or_evidence"})
+        ],
+        "received_via": frozenset({"fax", "email", "electronic", "in_person", "other"}),
+        "received_at": str,
     },
 }
 _RESULT_LISTS = ("violations", "exceptions", "escalations", "obligations")

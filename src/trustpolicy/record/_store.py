@@ -23,10 +23,20 @@ import attrs
 from trustpolicy.contract._errors import CollectorError
 from trustpolicy.record._events import DecisionEvent, decision_events
 from trustpolicy.record._masking import _project_result, project_input
+from trustpolicy.record._register import receipt_from_decision
+from trustpolicy.record._store_register import (
+    _INSERT_LINK,
+    _INSERT_RECEIPT,
+    REGISTER_SCHEMA,
+    RegisterTables,
+    receipt_row,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from typing import Self
+
+    from trustpolicy.record._register_key import RegisterKey
 
 __all__ = ["DecisionStore", "LoggedDecision", "StoreResult"]
 
@@ -118,8 +128,8 @@ CREATE TABLE IF NOT EXISTS agent_status (
 _COLUMNS = "decision_id, agent, timestamp, path, input, result, bundles, labels, error"
 
 
-class DecisionStore:
-    """Decision-log events in SQLite (WAL), one row per ``decision_id``; thread-safe."""
+class DecisionStore(RegisterTables):
+    """Decisions in SQLite (WAL), one row per ``decision_id``, and the detainer register."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
@@ -130,20 +140,38 @@ class DecisionStore:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute("PRAGMA busy_timeout=5000")
-            self._db.executescript(_SCHEMA)
+            self._db.executescript(_SCHEMA + REGISTER_SCHEMA)
         except (OSError, sqlite3.Error) as exc:
             raise CollectorError(f"cannot open decision store {self.path}: {exc}") from exc
 
-    def add(self, agent: str, events: list[dict[str, Any]]) -> StoreResult:
-        """Store a batch of OPA events in one transaction; known decision IDs are skipped."""
+    def add(
+        self, agent: str, events: list[dict[str, Any]], *, register: RegisterKey | None = None
+    ) -> StoreResult:
+        """Store the decisions of a batch of OPA events in one transaction; known IDs skipped.
+
+        With ``register`` (the register key) a decision naming a detainer is linked to it by
+        the keyed hash of its reference, and a ``receive_detainer`` decision records a
+        receipt; without it the reference is stripped like any value outside the allow-list.
+        """
         received = datetime.now(UTC).isoformat()
-        rows = []
+        rows, links, receipts = [], [], []
         not_decisions = 0
+        if register is not None:
+            self.bind_register_key(register)
         for event in events:
             stamp = _parse_time(event["timestamp"]).isoformat()
             found = decision_events(event)
             not_decisions += not found
-            rows += [self._row(agent, received, stamp, event, d) for d in found]
+            for decision in found:
+                row = self._row(agent, received, stamp, event, decision, register)
+                rows.append(row)
+                digest = _reference_hash(decision.input, register)
+                if digest is not None:
+                    links.append((decision.decision_id, digest))
+                    kept = json.loads(row[5])
+                    if kept.get("action") == "receive_detainer":
+                        receipt = receipt_from_decision(decision.decision_id, stamp, kept, digest)
+                        receipts.append(receipt_row(receipt, received))
         with self._lock:
             try:
                 before = self._db.total_changes
@@ -153,8 +181,10 @@ class DecisionStore:
                     "ON CONFLICT (decision_id) DO NOTHING",
                     rows,
                 )
-                self._db.execute("COMMIT")
                 added = self._db.total_changes - before
+                self._db.executemany(_INSERT_LINK, links)
+                self._db.executemany(_INSERT_RECEIPT, receipts)
+                self._db.execute("COMMIT")
             except sqlite3.Error as exc:
                 if self._db.in_transaction:
                     self._db.execute("ROLLBACK")
@@ -162,12 +192,19 @@ class DecisionStore:
         return StoreResult(added=added, duplicates=len(rows) - added, not_decisions=not_decisions)
 
     @staticmethod
-    def _row(
-        agent: str, received: str, stamp: str, event: dict[str, Any], found: DecisionEvent
+    def _row(  # noqa: PLR0917 - one private call site
+        agent: str,
+        received: str,
+        stamp: str,
+        event: dict[str, Any],
+        found: DecisionEvent,
+        register: RegisterKey | None,
     ) -> tuple[Any, ...]:
         decision_id, raw_input = found.decision_id, found.input
         kept = project_input(raw_input)
         stripped = _count_leaves(raw_input) - _count_leaves(kept) if raw_input else 0
+        if register is not None and _reference_hash(raw_input, register) is not None:
+            stripped -= 1  # the reference is kept, as a keyed hash in the register
         if stripped:
             # Counts only: the stripped values themselves must never reach a log either.
             _log.warning(
@@ -243,6 +280,15 @@ class DecisionStore:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+
+def _reference_hash(raw: Any, register: RegisterKey | None) -> str | None:
+    """The keyed hash of the detainer reference a decision input names, if any and keyed."""
+    detainer = raw.get("detainer") if isinstance(raw, dict) else None
+    reference = detainer.get("reference") if isinstance(detainer, dict) else None
+    if register is None or not isinstance(reference, str) or not reference.strip():
+        return None
+    return register.digest(reference)
 
 
 def _decision(row: tuple[Any, ...]) -> LoggedDecision:
