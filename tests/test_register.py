@@ -13,8 +13,7 @@ import os
 import subprocess
 import sys
 import time
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import requests
@@ -26,6 +25,9 @@ from trustpolicy.record._collector import Collector
 from trustpolicy.record._register import detainers, parse_csv
 from trustpolicy.record._register_key import RegisterKey
 from trustpolicy.record._store import DecisionStore
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 TOKEN = "register-agent-" + "r" * 24
 REFERENCE = "ICE-2026-0004471"
@@ -201,8 +203,9 @@ def test_record_from_flags_and_json_and_a_second_receipt_is_the_same_detainer(
 ) -> None:
     db = tmp_path / "d.sqlite"
     flags = ("--received-at", "2026-04-07 08:30", "--district", "E-13", "--form", "I-247D")
+    stdin = json.dumps({"reference": REFERENCE})
     first = run("detainer", "record", "--db", db, *flags, "--basis", "final_order_of_removal",
-                "--via", "fax", "--json", "-", stdin=json.dumps({"reference": REFERENCE}))  # fmt: skip
+                "--via", "fax", "--json", "-", stdin=stdin)  # fmt: skip
     assert first.returncode == 0, first.stderr
     assert "recorded (register: 1 detainers)" in first.stdout
     again = run("detainer", "record", "--db", db, *flags, "--via", "fax", "--json", "-",
@@ -251,8 +254,10 @@ def test_a_csv_with_bad_rows_names_each_line_and_imports_nothing(tmp_path: Path)
         "  line 3: received_at: '2026-13-01' is not a date or date-time",
         "  line 4: form: 'I-247X' is not one of I-247A, I-247D, I-247N, I-203, other",
         "  line 5: received_via: 'pigeon' is not one of fax, email, electronic, in_person, other",
-        "  line 5: basis: 'guesswork' is not one of final_order_of_removal, "
-        "removal_proceedings_pending, biometric_records_match, statements_or_evidence",
+        (
+            "  line 5: basis: 'guesswork' is not one of final_order_of_removal, "
+            "removal_proceedings_pending, biometric_records_match, statements_or_evidence"
+        ),
         "  line 6: reference: required (the number printed on the form)",
         "  line 7: expected 6 fields",
     ]
