@@ -190,7 +190,7 @@ def test_masked_fields_never_reach_the_database(db: Path) -> None:
         "counterpart": {"agency": "ICE-ERO"},
         "authority": [{"type": "civil_detainer", "issued_by": "ice_officer"}],
         "purpose": "criminal_investigation",
-        "criminal_case": {"statute": "8 USC 1326", "category": "other"},
+        "criminal_case": {"id": "on-file", "statute": "8 USC 1326", "category": "other"},
         "occurred_at": "2026-03-01T10:00:00Z",
     }
     # The agent's mask did the work: the collector had nothing left to strip.
@@ -219,7 +219,8 @@ def test_collector_strips_what_an_unmasked_agent_sends(
         "allowed": False,
         "violations": [{"rule": "BTA-DET-01"}],
     }
-    assert sqlite3.connect(db).execute("SELECT stripped FROM decisions").fetchone() == (4,)
+    # badge, immigration_status and subject_name; the case number became the marker
+    assert sqlite3.connect(db).execute("SELECT stripped FROM decisions").fetchone() == (3,)
     assert [s for s in SECRETS if s in _raw_database_text(db)] == []
     assert [s for s in KEPT_SINCE_REVISION_2 if s not in _raw_database_text(db)] == []
     assert "stripped before storing" in caplog.text
@@ -277,68 +278,43 @@ def test_bad_configuration_is_a_config_error(db: Path) -> None:
         DecisionStore(db / "not-a-dir" / "x.sqlite")
 
 
-def _schema_fields(schema: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """Each field of the JSON Schema with its enumeration (or type), by dotted path."""
-    out: dict[str, Any] = {}
-    for name, sub in schema.get("properties", {}).items():
-        path = prefix + name
-        item = sub.get("items", sub)
-        if item.get("type") == "object":
-            out |= _schema_fields(item, path + ".")
-        else:
-            out[path] = set(item.get("enum", [])) or item["type"]
-    return out
+def _full_sample(schema: dict[str, Any]) -> dict[str, Any]:
+    """One valid value for every field of the schema (lists of one item)."""
+
+    def value(spec: dict[str, Any]) -> Any:
+        if "enum" in spec:
+            return spec["enum"][0]
+        kind = spec.get("type")
+        if kind == "object":
+            return {k: value(v) for k, v in spec.get("properties", {}).items()}
+        if kind == "array":
+            return [value(spec["items"])]
+        if kind == "boolean":
+            return True
+        return "2026-03-01T10:00:00Z" if spec.get("format") == "date-time" else "x-1"
+
+    return {k: value(v) for k, v in schema["properties"].items()}
 
 
-def test_mask_keeps_only_contract_fields_with_the_contract_enumerations(opa_bin: Path) -> None:
-    """The Rego mask, the collector's projection and the input schema agree field by field."""
-    schema = _schema_fields(json.loads(SCHEMA.read_text()))
+def test_mask_and_projection_keep_every_contract_field_and_nothing_else(
+    opa_bin: Path, tmp_path: Path
+) -> None:
+    """The Rego mask (read from the schema) and the collector's projection agree field by field.
+
+    Both keep every field the input schema defines; the case number becomes a marker; the
+    detainer reference reaches the collector, which keeps it only as a keyed hash.
+    """
+    sample = _full_sample(json.loads(SCHEMA.read_text()))
+    noisy = {**sample, "subject_name": "Jane", "actor": {**sample["actor"], "badge": "B-1"}}
+    (tmp_path / "input.json").write_text(json.dumps({"input": noisy}))
     out = subprocess.run(
-        [
-            opa_bin,
-            "eval",
-            "-f",
-            "json",
-            "-d",
-            str(policies_dir() / "system"),
-            "data.system.log._kept_fields",
-        ],
-        capture_output=True,
-        check=True,
-        text=True,
-    )
-    kept = json.loads(out.stdout)["result"][0]["expressions"][0]["value"]
-
-    def flatten(spec: Any, path: str) -> dict[str, Any]:
-        spec = spec[0] if isinstance(spec, list) and isinstance(spec[0], (list, dict)) else spec
-        if isinstance(spec, dict):
-            return {
-                k: v
-                for name, sub in spec.items()
-                for k, v in flatten(sub, f"{path}.{name}").items()
-            }
-        return {path: set(spec) if isinstance(spec, list) else spec}
-
-    rego = {k: v for name, sub in kept.items() for k, v in flatten(sub, name).items()}
-    # Contract revision 2: the mask keeps everything but the case number; the detainer's
-    # reference reaches the collector, which stores only its keyed hash (the register).
-    assert rego == {k: v for k, v in schema.items() if k != "criminal_case.id"}
-    full = {
-        k: ("x" if v == "string" else True if v == "boolean" else min(v)) for k, v in rego.items()
-    }
-    sample: dict[str, Any] = {}
-    for path, value in full.items():
-        head, _, tail = path.partition(".")
-        listy = head in {"authority", "information"} or tail in {"forwards_to", "basis"}
-        if not tail:
-            sample[head] = [value] if listy else value
-        elif tail == "charges.severity":
-            sample.setdefault(head, {})["charges"] = [{"severity": value}]
-        elif head == "authority":
-            sample.setdefault(head, [{}])[0][tail] = value
-        else:
-            sample.setdefault(head, {})[tail] = [value] if listy else value
-    reference = sample["detainer"].pop("reference")
-    assert project_input(
-        {**sample, "detainer": {**sample["detainer"], "reference": reference}}
-    ) == (sample)
+        [opa_bin, "eval", "-f", "json", "-d", str(policies_dir()), "-i",
+         str(tmp_path / "input.json"), "data.system.log.mask"],
+        capture_output=True, check=True, text=True,
+    )  # fmt: skip
+    (mask,) = json.loads(out.stdout)["result"][0]["expressions"][0]["value"]
+    expected = {**sample, "criminal_case": {**sample["criminal_case"], "id": "on-file"}}
+    assert mask == {"op": "upsert", "path": "/input", "value": expected}
+    reference = expected["detainer"].pop("reference")
+    assert reference == "x-1"
+    assert project_input(noisy) == expected

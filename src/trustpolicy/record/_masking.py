@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["project_input"]
+__all__ = ["CASE_MARKER", "project_input"]
+
+#: What stands in for a criminal case number (policies/system/log/mask.rego's case_marker).
+CASE_MARKER = "on-file"
 
 _AGENCIES = frozenset(
     {"ICE-ERO", "ICE-HSI", "CBP", "USCIS", "FBI", "DEA", "ATF", "USMS"}
@@ -120,7 +123,13 @@ def _project(spec: Any, value: Any) -> Any:
 def project_input(raw: Any) -> dict[str, Any]:
     """Return the reportable projection of a decision input, as the mask policy does."""
     kept = _project(_KEPT_FIELDS, raw)
-    return kept if isinstance(kept, dict) else {}
+    if not isinstance(kept, dict):
+        return {}
+    case = raw.get("criminal_case")
+    if isinstance(case, dict) and isinstance(case.get("id"), str) and case["id"]:
+        # As the mask does: the case exists (a decision reads that), its number is not kept.
+        kept.setdefault("criminal_case", {})["id"] = CASE_MARKER
+    return kept
 
 
 def _project_result(raw: Any) -> dict[str, Any] | None:
