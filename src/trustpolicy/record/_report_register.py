@@ -75,6 +75,10 @@ def _by_reason(items: Sequence[Detainer], columns: Sequence[str]) -> _Table:
     return _Table(("Reason given", *columns, "Total"), (*rows, total))
 
 
+def _people(n: int) -> str:
+    return "1 person" if n == 1 else f"{n} people"
+
+
 def _date(detainer: Detainer) -> str:
     return detainer.first.received_at.astimezone(BOSTON).date().isoformat()
 
@@ -167,7 +171,7 @@ def register_sections(
             "People detained on a detainer, by reason given",
             (
                 (
-                    f"{len(held)} people named in a detainer were held. Under BTA-DET-01 and "
+                    f"{_people(len(held))} named in a detainer were held. Under BTA-DET-01 and "
                     "Lunn v. Commonwealth nobody may be held on a civil detainer alone: a hold "
                     "counted here was allowed on a judicial warrant or order, or on criminal "
                     "grounds before the person was eligible for release."
@@ -179,7 +183,7 @@ def register_sections(
             "People transferred to immigration authorities",
             (
                 (
-                    f"{len(moved)} people named in a detainer were transferred to immigration "
+                    f"{_people(len(moved))} named in a detainer were transferred to immigration "
                     "authorities, each on a judicial warrant or order the engine allowed."
                 ),
             ),
@@ -190,7 +194,9 @@ def register_sections(
                         (_date(d), d.first.district or _NOT_RECORDED, d.form or "") for d in moved
                     ),
                 ),
-            ),
+            )
+            if moved
+            else (),
         ),
         _reimbursements(reimbursements, year),
         _Section(
