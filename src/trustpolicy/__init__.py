@@ -83,7 +83,12 @@ from trustpolicy.engine._tools import (
 )
 from trustpolicy.record._collector import Collector, collector_app
 from trustpolicy.record._masking import project_input
+from trustpolicy.record._reconcile import Reconciliation, read_ice_list, reconcile_store
+from trustpolicy.record._register import Detainer, Receipt
+from trustpolicy.record._register_key import RegisterKey
+from trustpolicy.record._reimbursements import Reimbursement, read_reimbursements
 from trustpolicy.record._report import annual_report, disposition
+from trustpolicy.record._report_pdf import render_pdf
 from trustpolicy.record._store import DecisionStore, LoggedDecision, StoreResult
 
 __all__ = [
@@ -114,6 +119,7 @@ __all__ = [
     "Decision",
     "DecisionRequest",
     "DecisionStore",
+    "Detainer",
     "EngineError",
     "EngineUnavailable",
     "Finding",
@@ -132,6 +138,10 @@ __all__ = [
     "Provision",
     "PublishedBundle",
     "Purpose",
+    "Receipt",
+    "Reconciliation",
+    "RegisterKey",
+    "Reimbursement",
     "Severity",
     "SignatureError",
     "SigningKey",
@@ -159,7 +169,11 @@ __all__ = [
     "project_root",
     "provisions",
     "read_bundle",
+    "read_ice_list",
+    "read_reimbursements",
     "read_token",
+    "reconcile_store",
+    "render_pdf",
     "run_policy_tests",
     "sign_bundle",
     "signatures_file",

@@ -15,7 +15,7 @@ from typing import Any
 
 import attrs
 
-__all__ = ["REVISION_PATH", "DecisionEvent", "decision_events"]
+__all__: list[str] = []
 
 REVISION_PATH = "trustpolicy/revision"
 

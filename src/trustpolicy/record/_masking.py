@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["CASE_MARKER", "project_input"]
+__all__ = ["project_input"]
 
 #: What stands in for a criminal case number (policies/system/log/mask.rego's case_marker).
 CASE_MARKER = "on-file"

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from trustpolicy.record._register_key import RegisterKey
     from trustpolicy.record._store import DecisionStore
 
-__all__ = ["IceEntry", "Reconciliation", "read_ice_list", "reconcile", "reconcile_store"]
+__all__ = ["Reconciliation", "read_ice_list", "reconcile_store"]
 
 _DISTRICT = re.compile(r"\b([A-E])\s*-?\s*(\d{1,2})\b")
 _MATCHED, _ICE_ONLY, _REGISTER_ONLY = (

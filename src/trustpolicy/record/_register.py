@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from trustpolicy.record._register_key import RegisterKey
     from trustpolicy.record._store import LoggedDecision
 
-__all__ = ["CSV_COLUMNS", "Detainer", "Receipt", "parse_csv", "receipt_from_fields"]
+__all__ = ["Detainer", "Receipt"]
 
 BOSTON = ZoneInfo("America/New_York")
 _SPEC: Mapping[str, Any] = _INPUT_SCHEMA["properties"]["detainer"]["properties"]

@@ -29,7 +29,7 @@ from trustpolicy.contract._errors import ConfigError
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-__all__ = ["KEY_ENV", "KEY_FILE_ENV", "RegisterKey", "normalise_reference"]
+__all__ = ["RegisterKey"]
 
 KEY_FILE_ENV = "TRUSTPOLICY_REGISTER_KEY_FILE"
 KEY_ENV = "TRUSTPOLICY_REGISTER_KEY"

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-__all__ = ["PALETTE", "stacked_bars"]
+__all__: list[str] = []
 
 #: Colours for series without a colour of their own (colour-blind safe, Okabe-Ito).
 PALETTE = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#999999")

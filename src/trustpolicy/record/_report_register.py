@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from trustpolicy.record._register import Detainer
     from trustpolicy.record._reimbursements import Reimbursement
 
-__all__ = ["NOT_ACTED_UPON", "detainer_disposition", "register_sections"]
+__all__: list[str] = []
 
 NOT_ACTED_UPON = "Not acted upon per the Boston Trust Act"
 _CRIMINAL_HOLD = "Held on criminal grounds (not yet eligible for release)"

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from trustpolicy.record._register_key import RegisterKey
     from trustpolicy.record._store import LoggedDecision
 
-__all__ = ["REGISTER_SCHEMA", "RegisterTables"]
+__all__: list[str] = []
 
 REGISTER_SCHEMA = """
 CREATE TABLE IF NOT EXISTS detainer_receipts (
