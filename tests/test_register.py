@@ -285,3 +285,28 @@ def test_intake_without_a_key_records_nothing(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert "no detainer register key" in proc.stderr
     assert not db.exists()
+
+
+def test_a_register_rekeyed_under_a_running_collector_stores_nothing_more(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "d.sqlite"
+    event = {
+        "decision_id": "d-after-rekey",
+        "path": "trustpolicy/decision",
+        "timestamp": "2026-05-04T13:14:15Z",
+        "input": RECEIVED,
+        "result": {"outcome": "allow", "obligations": [{"rule": "BTA-RPT-01"}]},
+    }
+    with Collector(db, {"agent": TOKEN}) as collector:
+        with DecisionStore(db) as other:
+            other.rekey(KEY, RegisterKey.from_text("4d" * 32, "new key"))
+        answer = requests.post(
+            collector.url + "/logs",
+            json=[event],
+            headers={"Authorization": f"Bearer {TOKEN}"},
+            timeout=10,
+        )
+        assert answer.status_code == 503  # OPA keeps the batch and retries it
+        assert collector.store.count() == 0
+    assert files_holding(tmp_path, REFERENCE) == []

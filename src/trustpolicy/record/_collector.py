@@ -98,6 +98,9 @@ async def _upload(request: web.Request) -> web.Response:
     except CollectorError as exc:
         _log.exception("decision logs from agent %s not stored", agent)
         raise web.HTTPServiceUnavailable(text="decision logs could not be stored") from exc
+    except ConfigError as exc:  # the register was re-keyed under this running collector
+        _log.error("decision logs from agent %s not stored: %s", agent, exc)
+        raise web.HTTPServiceUnavailable(text="decision logs could not be stored") from exc
     return web.json_response(
         {
             "added": result.added,
