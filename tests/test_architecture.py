@@ -61,7 +61,7 @@ PUBLIC_API = [
     "build_bundle", "collector_app", "disposition", "file_hash", "find_tool",
     "format_provisions", "generate_signing_key", "generate_token", "load_tokens",
     "policies_dir", "project_input", "project_root", "provisions", "read_bundle", "read_ice_list",
-    "read_reimbursements", "read_token", "reconcile_store", "render_pdf",
+    "read_reimbursements", "read_token", "reconcile_store", "registration_problems", "render_pdf",
     "run_policy_tests", "sign_bundle", "signatures_file", "stage_policies", "token_sha256",
     "verify_bundle", "write_agent_config",
 ]  # fmt: skip

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from trustpolicy.authoring._policy_tests import PolicyTest, PolicyTestReport, run_policy_tests
 from trustpolicy.authoring._provisions import Provision, format_provisions, provisions
+from trustpolicy.authoring._registration import registration_problems
 from trustpolicy.bundles._agent_config import agent_config, write_agent_config
 from trustpolicy.bundles._bundle import BUNDLE_ROOTS, Bundle, BundleInfo, build_bundle, read_bundle
 from trustpolicy.bundles._bundle_server import (
@@ -173,6 +174,7 @@ __all__ = [
     "read_reimbursements",
     "read_token",
     "reconcile_store",
+    "registration_problems",
     "render_pdf",
     "run_policy_tests",
     "sign_bundle",

@@ -202,6 +202,10 @@ class DecisionStore(RegisterTables):
     ) -> tuple[Any, ...]:
         decision_id, raw_input = found.decision_id, found.input
         kept = project_input(raw_input)
+        detainer = kept.get("detainer")
+        if isinstance(detainer, dict):
+            # Never stored in clear: the register keeps only its keyed hash (with a key).
+            detainer.pop("reference", None)
         stripped = _count_leaves(raw_input) - _count_leaves(kept) if raw_input else 0
         if register is not None and _reference_hash(raw_input, register) is not None:
             stripped -= 1  # the reference is kept, as a keyed hash in the register
