@@ -27,8 +27,13 @@ date := sprintf("%04d-%02d-%02d", _day)
 
 _earliest := min({v.in_force_from | some v in data.trustpolicy.law.versions})
 
-# The versions in force on that day, in the order of data.json (oldest first).
-versions_in_force := [v.id | some v in data.trustpolicy.law.versions; v.in_force_from <= date]
+# The versions in force on that day, in the order of data.json (oldest first); none when
+# the day cannot be read. (The day is read once, not once per version.)
+default versions_in_force := []
+
+versions_in_force := _versions_on(date)
+
+_versions_on(day) := [v.id | some v in data.trustpolicy.law.versions; v.in_force_from <= day]
 
 in_force := {id | some id in versions_in_force}
 

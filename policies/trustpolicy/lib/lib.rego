@@ -172,7 +172,8 @@ text(ann) := ann.custom if {
 }
 
 text(ann) := object.union(object.remove(ann.custom, {"versions"}), latest) if {
-	texts := [t | some t in ann.custom.versions; t.version in law.in_force]
+	in_force := law.in_force
+	texts := [t | some t in ann.custom.versions; t.version in in_force]
 	latest := texts[count(texts) - 1]
 }
 

@@ -61,12 +61,16 @@ _civil_hold if {
 	lib.immigration_bound
 }
 
+# The action is named again first in each rule below, so that OPA's rule index skips them
+# for every other action (it cannot see through triggered).
 violations contains lib.entry(_meta, lib.guard_notes) if {
+	input.action == "detain"
 	triggered
 	not lib.lifted_by[_meta.custom.id]
 }
 
 lifted contains [exception, _meta.custom.id] if {
+	input.action == "detain"
 	triggered
 	some exception in lib.lifted_by[_meta.custom.id]
 }

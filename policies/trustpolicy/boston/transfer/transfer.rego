@@ -29,12 +29,16 @@ triggered if {
 	lib.to_immigration_authority
 }
 
+# The action is named again first in each rule below, so that OPA's rule index skips them
+# for every other action (it cannot see through triggered).
 violations contains lib.entry(_meta, lib.guard_notes) if {
+	input.action == "transfer_custody"
 	triggered
 	not lib.lifted_by[_meta.custom.id]
 }
 
 lifted contains [exception, _meta.custom.id] if {
+	input.action == "transfer_custody"
 	triggered
 	some exception in lib.lifted_by[_meta.custom.id]
 }

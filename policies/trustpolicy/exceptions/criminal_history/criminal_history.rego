@@ -24,7 +24,10 @@ package trustpolicy.exceptions.criminal_history
 
 import data.trustpolicy.lib
 
+# The action is named first (lib.limited_to_criminal_history needs it too) so that OPA's
+# rule index skips the rule for every other action.
 applies if {
+	input.action == "share_information"
 	lib.limited_to_criminal_history
 	some charge in input.subject.charges
 	charge.severity == meta.custom.qualifying_severity
