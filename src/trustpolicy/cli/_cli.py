@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from datetime import datetime
 from pathlib import Path
 
@@ -28,10 +27,10 @@ from trustpolicy.cli._cli_common import (
     read_input,
     report_error,
 )
+from trustpolicy.cli._cli_serve import collector, serve
 from trustpolicy.cli._render import decision_document, explain
 from trustpolicy.contract._errors import TrustPolicyError
 from trustpolicy.contract._inputs import load_requests
-from trustpolicy.engine._engine import LocalOPA
 from trustpolicy.engine._tools import OPA_VERSION, policies_dir
 from trustpolicy.record._report import BOSTON, annual_report
 from trustpolicy.record._store import DecisionStore
@@ -225,53 +224,6 @@ def report(*, year: int | None, fmt: str, db: Path, out: Path | None) -> int:
     return 0
 
 
-@cli.command(
-    epilog=block(
-        "Example",
-        "trustpolicy serve --verification-key city.pub.pem --key-id city",
-    )
-)
-@click.option(
-    "--bundle",
-    "bundle_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=Path("bundles/build/trustpolicy.tar.gz"),
-    show_default=True,
-)
-@click.option(
-    "--verification-key",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Public key: the agent refuses the bundle unless it verifies.",
-)
-@click.option("--key-id", default="trustpolicy", show_default=True)
-@click.option("--port", type=click.IntRange(1, 65535), default=8181, show_default=True)
-def serve(*, bundle_path: Path, verification_key: Path | None, key_id: str, port: int) -> int:
-    """Run a local OPA agent (loopback only) on a built bundle until Ctrl-C."""
-    if not bundle_path.is_file():
-        raise click.UsageError(f"{bundle_path}: no such bundle (run 'trustpolicy bundle build')")
-    for path in (verification_key,):
-        if path is not None and not path.is_file():
-            raise click.UsageError(f"{path}: no such key file")
-    opa = LocalOPA(
-        bundle=bundle_path,
-        port=port,
-        verification_key=verification_key,
-        verification_key_id=key_id if verification_key else None,
-    )
-    with opa:
-        click.echo(
-            f"OPA {OPA_VERSION} serving {bundle_path} on {opa.url} (pid {opa.pid}); Ctrl-C stops it"
-        )
-        try:
-            while opa.pid is not None:
-                time.sleep(0.5)
-        except KeyboardInterrupt:
-            click.echo("stopped")
-            return 0
-    click.echo("OPA exited", err=True)
-    return EXIT_FAILED
-
-
 @cli.command(epilog=block("Example", "trustpolicy demo"))
 def demo() -> int:
     """Run the demo: sign and serve the bundle, start an agent, replay real cases, report.
@@ -288,6 +240,8 @@ def demo() -> int:
 
 cli.add_command(bundle)
 cli.add_command(agent_config_command)
+cli.add_command(serve)
+cli.add_command(collector)
 
 
 def _command_name(args: list[str]) -> str | None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import click
@@ -13,6 +12,7 @@ from trustpolicy.bundles._bundle import build_bundle
 from trustpolicy.bundles._bundle_server import BundleServer, load_tokens
 from trustpolicy.bundles._signing import SigningKey, VerificationKey, sign_bundle, verify_bundle
 from trustpolicy.cli._cli_common import block
+from trustpolicy.cli._lifecycle import run_until_stopped, stop_signals
 from trustpolicy.engine._tools import policies_dir
 
 __all__ = ["agent_config_command", "bundle"]
@@ -192,27 +192,28 @@ def verify(
     default=_DEFAULT_BUNDLE,
 )
 def serve(*, tokens_path: Path | None, host: str, port: int, bundle_path: Path) -> int:
-    """Serve BUNDLE to OPA agents (bearer token per agent, ETag, long polling) until Ctrl-C.
+    """Serve BUNDLE to agents (token per agent, ETag, long polling) until SIGTERM or Ctrl-C.
 
     Rebuilding or re-signing BUNDLE in place publishes the new revision to every agent.
     """
     tokens = load_tokens(_existing(tokens_path, "tokens file") if tokens_path else None)
-    with BundleServer(tokens, host=host, port=port) as server:
+    with stop_signals() as stop, BundleServer(tokens, host=host, port=port) as server:
         published = server.publish(_existing(bundle_path, "bundle"))
         click.echo(
             f"serving {server.url}/bundles/{published.name} revision {published.revision} "
-            f"to {len(tokens)} agent(s); Ctrl-C stops it"
+            f"to {len(tokens)} agent(s); SIGTERM or Ctrl-C stops it"
         )
-        stamp = bundle_path.stat().st_mtime_ns
-        while True:
-            try:
-                time.sleep(1.0)
-            except KeyboardInterrupt:
-                click.echo("stopped")
-                return 0
-            if bundle_path.is_file() and bundle_path.stat().st_mtime_ns != stamp:
-                stamp = bundle_path.stat().st_mtime_ns
+        stamp = [bundle_path.stat().st_mtime_ns]
+
+        def republish() -> bool:
+            if bundle_path.is_file() and bundle_path.stat().st_mtime_ns != stamp[0]:
+                stamp[0] = bundle_path.stat().st_mtime_ns
                 click.echo(f"published revision {server.publish(bundle_path).revision}")
+            return True
+
+        run_until_stopped(stop, tick=republish, period=1.0)
+    click.echo("stopped")
+    return 0
 
 
 @click.command(
