@@ -30,6 +30,7 @@ from trustpolicy.bundles._signing import (
 )
 from trustpolicy.client._async_client import AsyncClient
 from trustpolicy.client._client import Client, OnError
+from trustpolicy.client._observe import DecisionEvent
 from trustpolicy.contract._decision import Decision, Finding, Outcome
 from trustpolicy.contract._enums import (
     Action,
@@ -48,7 +49,10 @@ from trustpolicy.contract._errors import (
     BundleError,
     CollectorError,
     ConfigError,
+    EngineConnectionRefused,
     EngineError,
+    EngineHTTPError,
+    EngineTimeout,
     EngineUnavailable,
     InvalidRequest,
     SignatureError,
@@ -112,9 +116,13 @@ __all__ = [
     "Counterpart",
     "CriminalCase",
     "Decision",
+    "DecisionEvent",
     "DecisionRequest",
     "DecisionStore",
+    "EngineConnectionRefused",
     "EngineError",
+    "EngineHTTPError",
+    "EngineTimeout",
     "EngineUnavailable",
     "Finding",
     "Information",

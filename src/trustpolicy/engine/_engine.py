@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from types import TracebackType
     from typing import Self
 
-__all__ = ["LocalOPA", "host_port"]
+__all__ = ["LocalOPA"]
 
 _LOOPBACK = "127.0.0.1"
 _LOG_TAIL = 3000

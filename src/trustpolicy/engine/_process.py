@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from typing import IO, Any
 
-__all__ = ["spawn", "terminate"]
+__all__: list[str] = []  # internal: spawn, terminate
 
 _PR_SET_PDEATHSIG = 1
 

@@ -10,18 +10,7 @@ from pathlib import Path
 
 from trustpolicy.contract._errors import ToolNotFound
 
-__all__ = [
-    "OPA_MODULE",
-    "OPA_VERSION",
-    "REGAL_VERSION",
-    "cached_tool",
-    "find_tool",
-    "opa_version",
-    "package_data",
-    "policies_dir",
-    "project_root",
-    "tool_cache",
-]
+__all__ = ["OPA_VERSION", "REGAL_VERSION", "find_tool", "policies_dir", "project_root"]
 
 #: The Open Policy Agent release the policies are written and tested against.
 OPA_VERSION = "1.22.3"
