@@ -27,6 +27,7 @@ from trustpolicy.cli._cli_common import (
     read_input,
     report_error,
 )
+from trustpolicy.cli._cli_ops import keys, token
 from trustpolicy.cli._cli_serve import collector, serve
 from trustpolicy.cli._render import decision_document, explain
 from trustpolicy.contract._errors import TrustPolicyError
@@ -242,6 +243,8 @@ cli.add_command(bundle)
 cli.add_command(agent_config_command)
 cli.add_command(serve)
 cli.add_command(collector)
+cli.add_command(keys)
+cli.add_command(token)
 
 
 def _command_name(args: list[str]) -> str | None:

@@ -52,9 +52,10 @@ def _bundle_client(bundle_path: Path, token: str) -> str:
 @click.command(
     epilog=epilog(
         block(
-            "Probes (OPA's diagnostic listener: no token, /health and /metrics only)",
+            "Probes (OPA's diagnostic listener: /health and /metrics only)",
             "liveness:  GET http://127.0.0.1:8282/health",
             "readiness: GET http://127.0.0.1:8282/health?bundles  (200 once the bundle is active)",
+            "with --token-file, OPA checks the probe's token too: send a client's token",
         ),
         block(
             "Example",

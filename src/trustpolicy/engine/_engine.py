@@ -158,7 +158,7 @@ class LocalOPA:
 
     @property
     def diagnostic_url(self) -> str | None:
-        """Base URL of OPA's diagnostic listener (``/health``, ``/metrics``; no token), if any."""
+        """Base URL of OPA's diagnostic listener (``/health``, ``/metrics``), if any."""
         if self.diagnostic_addr is None:
             return None
         host, port = self.diagnostic_addr
@@ -353,10 +353,10 @@ class LocalOPA:
     def _probe(self, target: str) -> tuple[int, str]:
         conn: http.client.HTTPConnection
         headers = {"Authorization": f"Bearer {self._token}"} if self._token else {}
-        if self.diagnostic_addr is not None:  # plain HTTP and no token: OPA's probe listener
+        if self.diagnostic_addr is not None:  # OPA's probe listener: plain HTTP
+            # With token authentication OPA asks system.authz about this listener too.
             host, port = self.diagnostic_addr
             conn = http.client.HTTPConnection(_connect_host(host), port, timeout=2)
-            headers = {}
         elif self._tls_cert is not None:
             # Liveness only, on loopback: the certificate is checked by the real clients.
             ctx = ssl.create_default_context()
