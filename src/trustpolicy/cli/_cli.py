@@ -17,7 +17,6 @@ import click
 from trustpolicy.authoring._policy_tests import run_policy_tests
 from trustpolicy.authoring._provisions import format_provisions, provisions
 from trustpolicy.authoring._registration import registration_problems
-from trustpolicy.cli._cli_bundle import agent_config_command, bundle
 from trustpolicy.cli._cli_common import (
     EXIT_FAILED,
     block,
@@ -28,8 +27,8 @@ from trustpolicy.cli._cli_common import (
     read_input,
     report_error,
 )
-from trustpolicy.cli._cli_ops import keys, token
-from trustpolicy.cli._cli_serve import collector, serve
+from trustpolicy.cli._cli_ops import setup, token
+from trustpolicy.cli._lazy import LazyGroup
 from trustpolicy.cli._render import decision_document, explain
 from trustpolicy.contract._errors import TrustPolicyError
 from trustpolicy.contract._inputs import load_requests
@@ -52,7 +51,19 @@ _POLICIES = click.option(
 )
 
 
+#: Commands that need the server extra, imported when run (see LazyGroup).
+_SERVER_COMMANDS = {
+    "bundle": "trustpolicy.cli._cli_bundle:bundle",
+    "agent-config": "trustpolicy.cli._cli_bundle:agent_config_command",
+    "serve": "trustpolicy.cli._cli_serve:serve",
+    "collector": "trustpolicy.cli._cli_serve:collector",
+    "keys": "trustpolicy.cli._cli_ops:keys",
+}
+
+
 @click.group(
+    cls=LazyGroup,
+    lazy=_SERVER_COMMANDS,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     epilog=epilog(_EXIT_CODES, block("Example", "trustpolicy decide --local request.json")),
 )
@@ -240,21 +251,24 @@ def demo() -> int:
     contract, checks each against its expected outcome, and writes the annual report
     under var/demo/. Exits 1 if any worked example differs.
     """
-    from trustpolicy.cli._demo import run_demo  # noqa: PLC0415 - only the demo needs it
+    try:
+        from trustpolicy.cli._demo import run_demo  # noqa: PLC0415 - only the demo needs it
+    except ModuleNotFoundError as exc:
+        raise click.UsageError(
+            f"the demo needs the server extra ({exc.name} is not installed): "
+            "pip install 'trustpolicy[server]'"
+        ) from exc
 
     return run_demo(click.echo)
 
 
-cli.add_command(bundle)
-cli.add_command(agent_config_command)
-cli.add_command(serve)
-cli.add_command(collector)
-cli.add_command(keys)
 cli.add_command(token)
+cli.add_command(setup)
 
 
 def _command_name(args: list[str]) -> str | None:
-    return next((a for a in args if a in cli.commands), None)
+    names = {*cli.commands, *_SERVER_COMMANDS}
+    return next((a for a in args if a in names), None)
 
 
 def main(args: list[str] | None = None) -> int:

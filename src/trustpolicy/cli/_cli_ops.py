@@ -1,5 +1,7 @@
 """Operator commands: ``trustpolicy keys generate``, ``token new|revoke``, ``setup``.
 
+``setup`` (see :mod:`trustpolicy.cli._setup`) builds the pinned OPA for an installed package.
+
 Keys sign bundles; tokens let a client ask an agent. A token is printed once and never
 stored: only its SHA-256 goes into the clients file, which ``trustpolicy bundle build
 --clients`` puts into the signed bundle for ``system.authz``.
@@ -14,12 +16,13 @@ from pathlib import Path
 
 import click
 
-from trustpolicy.bundles._signing import generate_signing_key
 from trustpolicy.cli._cli_common import block
 from trustpolicy.contract._errors import ConfigError
 from trustpolicy.contract._tokens import generate_token, token_sha256
+from trustpolicy.engine._setup import install_tool
+from trustpolicy.engine._tools import OPA_VERSION, REGAL_VERSION, tool_cache
 
-__all__ = ["keys", "read_clients", "token"]
+__all__ = ["keys", "read_clients", "setup", "token"]
 
 DEFAULT_CLIENTS = Path("api-clients.json")
 _ALGORITHMS = click.Choice(["RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
@@ -83,6 +86,8 @@ def generate(*, out_dir: Path, name: str, algorithm: str) -> int:
     The private key signs bundles (keep it in the city's key store, never in git); the
     public key goes to every agent. Existing files are never overwritten.
     """
+    from trustpolicy.bundles._signing import generate_signing_key  # noqa: PLC0415 - server extra
+
     for suffix in (".key.pem", ".pub.pem"):
         if (out_dir / f"{name}{suffix}").exists():
             raise click.UsageError(f"{out_dir / (name + suffix)} exists: not overwriting a key")
@@ -158,4 +163,27 @@ def revoke(*, client_name: str, clients_path: Path) -> int:
     del clients[client_name]
     _write_clients(clients_path, clients)
     click.echo(f"revoked {client_name} in {clients_path}; {len(clients)} client(s) left")
+    return 0
+
+
+@click.command(
+    epilog=block(
+        "Examples",
+        "trustpolicy setup              # the pinned OPA, once per user",
+        "trustpolicy setup --regal      # and Regal, for policy authors' lint",
+    )
+)
+@click.option("--regal", is_flag=True, help=f"Also build Regal v{REGAL_VERSION}.")
+def setup(*, regal: bool) -> int:
+    """Install the pinned OPA into the per-user tool cache with 'go install' (no checkout needed).
+
+    An OPA already built there is reused. Without Go, says exactly what to do. The cache
+    is ~/.cache/trustpolicy/tools (or $TRUSTPOLICY_TOOL_CACHE), shared with 'make setup'.
+    """
+    names = ["opa", "regal"] if regal else ["opa"]
+    for name in names:
+        path, built = install_tool(name, echo=lambda line: click.echo(f"setup: {line}", err=True))
+        verb = "built" if built else "found"
+        click.echo(f"{name} {OPA_VERSION if name == 'opa' else REGAL_VERSION}: {verb} {path}")
+    click.echo(f"ready: tools in {tool_cache()}; trustpolicy finds them there")
     return 0

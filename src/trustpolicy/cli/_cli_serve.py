@@ -18,7 +18,8 @@ from trustpolicy.cli._cli_common import EXIT_FAILED, block, epilog
 from trustpolicy.cli._lifecycle import run_until_stopped, stop_signals
 from trustpolicy.contract._errors import ConfigError
 from trustpolicy.contract._tokens import API_CLIENTS_FILE, read_token, token_sha256
-from trustpolicy.engine._engine import LocalOPA, host_port
+from trustpolicy.engine._engine import LocalOPA
+from trustpolicy.engine._net import host_port
 from trustpolicy.engine._tools import OPA_VERSION
 from trustpolicy.record._collector import Collector
 

@@ -37,7 +37,7 @@ from trustpolicy.client._client import Client
 from trustpolicy.contract._errors import CollectorError, ConfigError
 from trustpolicy.contract._models import DecisionRequest
 from trustpolicy.engine._engine import LocalOPA
-from trustpolicy.engine._tools import OPA_VERSION, policies_dir, project_root
+from trustpolicy.engine._tools import OPA_VERSION, package_data, policies_dir, project_root
 from trustpolicy.record._collector import Collector
 from trustpolicy.record._report import BOSTON, annual_report
 
@@ -62,7 +62,11 @@ _WIDTH = 100
 def worked_examples(root: Path | None = None) -> tuple[DemoCase, ...]:
     """Return the contract's twelve worked examples (``tests/data/worked-examples.json``)."""
     base = root or project_root()
-    path = (base or Path()) / "tests" / "data" / "worked-examples.json"
+    shipped = package_data("worked-examples.json")  # the installed package's copy
+    if base is None and shipped is not None:
+        path = shipped
+    else:
+        path = (base or Path()) / "tests" / "data" / "worked-examples.json"
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:

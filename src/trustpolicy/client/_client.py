@@ -17,7 +17,6 @@ from urllib.parse import urlsplit
 
 import requests
 import urllib3
-from opa_client import OpaClient
 
 from trustpolicy.client._observe import CallCounter, DecisionEvent, DecisionHook, emit
 from trustpolicy.contract._decision import Decision
@@ -163,7 +162,9 @@ def transport_error(exc: BaseException, url: str, timeout: float) -> EngineUnava
         chained = cause.__cause__ or cause.__context__
         cause = reason if isinstance(reason, BaseException) else chained
     if any(isinstance(c, ConnectionRefusedError) for c in seen):
-        return EngineConnectionRefused(f"connection refused: no policy engine at {url}", url=url)
+        return EngineConnectionRefused(
+            "cannot reach the policy engine: connection refused (nothing listens there)", url=url
+        )
     timeouts = (TimeoutError, requests.Timeout, urllib3.exceptions.TimeoutError)
     new_connection = urllib3.exceptions.NewConnectionError
     if any(isinstance(c, timeouts) and not isinstance(c, new_connection) for c in seen) or any(
@@ -205,11 +206,13 @@ class Client:
     failures; never the input or the token) and, if given, ``on_decision`` is called with
     a :class:`DecisionEvent` once per call (see :mod:`trustpolicy.client._observe`).
 
-    Built on opa-python-client's :class:`OpaClient`, which gives the session (bearer token
-    header) and the health check. Decisions are posted on the session's own connection
-    pool: ``query_rule`` drops OPA's error body, returns ``{}`` for an undefined decision
-    instead of failing, and its ``bulk_query_rule`` runs an ad-hoc ``/v1/query`` (no
-    decision-logged ``decision_id``) where we ask the policy's own ``batch`` rule.
+    Built on requests and urllib3 directly. It was built on opa-python-client's
+    :class:`OpaClient` (issue 3), which gave only the session and the health check: its
+    ``query_rule`` drops OPA's error body and returns ``{}`` for an undefined decision
+    instead of failing, its ``bulk_query_rule`` runs an ad-hoc ``/v1/query`` (no
+    decision-logged ``decision_id``) where we ask the policy's own ``batch`` rule, and its
+    package imports aiohttp and aiofiles on import, which a client-only install (without
+    ``trustpolicy[server]``) must not need (issue 16).
     """
 
     def __init__(
@@ -231,7 +234,7 @@ class Client:
             raise ConfigError(f"timeout must be a positive number of seconds, not {timeout!r}")
         if retries < 0 or pool_size < 1:
             raise ConfigError("retries must be >= 0 and pool_size >= 1")
-        self.url, host, port, https = engine_url(url)
+        self.url, _, _, https = engine_url(url)
         self.timeout = timeout
         self.retries = retries
         self.on_error: OnError = on_error
@@ -239,10 +242,9 @@ class Client:
         self._decision_url = f"{self.url}/v1/data/{decision_path.strip('/')}"
         self._batch_url = f"{self.url}/v1/data/{batch_path.strip('/')}"
         self._revision_url = f"{self.url}/v1/data/{REVISION_PATH}"
-        self._opa = OpaClient(
-            host=host, port=port, ssl=https, token=token, retries=0, timeout=timeout
-        )
-        self._session: requests.Session = self._opa._session  # noqa: SLF001 - its configured session
+        self._session = requests.Session()
+        if token is not None:
+            self._session.headers["Authorization"] = f"Bearer {token}"
         self._session.trust_env = False  # loopback and agents: never look up or use a proxy
         self._session.verify = verify
         self._session.headers.update(_HEADERS)
@@ -275,7 +277,11 @@ class Client:
 
     def health(self, *, bundles: bool = True) -> bool:
         """Whether the agent is up (and, with ``bundles``, has activated its bundles)."""
-        return bool(self._opa.check_health({"bundles": "true"} if bundles else None))
+        url = f"{self.url}/health" + ("?bundles" if bundles else "")
+        try:
+            return self._session.get(url, timeout=self.timeout).status_code == 200  # noqa: PLR2004
+        except (requests.RequestException, OSError):
+            return False
 
     def policy_revision(self) -> str:
         """Return the revision of the policy bundle(s) the agent serves (``unbundled`` if none)."""
@@ -287,7 +293,7 @@ class Client:
 
     def close(self) -> None:
         """Close the keep-alive connections."""
-        self._opa.close_connection()
+        self._session.close()
 
     def __enter__(self) -> Self:
         return self

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 __all__ = ["DecisionEvent"]
 
 LOG = logging.getLogger("trustpolicy.client")
+# A library logs only where the application configured logging: no "last resort" stderr.
+logging.getLogger("trustpolicy").addHandler(logging.NullHandler())
 
 
 @attrs.frozen

@@ -12,7 +12,6 @@ import http.client
 import json
 import os
 import shutil
-import socket
 import ssl
 import tempfile
 import time
@@ -23,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from trustpolicy.contract._errors import ConfigError, EngineUnavailable
 from trustpolicy.contract._tokens import API_CLIENTS_FILE, stage_policies, token_sha256
+from trustpolicy.engine._net import LOOPBACK, connect_host, free_port, host_port, join_host
 from trustpolicy.engine._process import spawn, terminate
 from trustpolicy.engine._tools import find_tool, policies_dir
 
@@ -33,41 +33,11 @@ if TYPE_CHECKING:
 
 __all__ = ["LocalOPA"]
 
-_LOOPBACK = "127.0.0.1"
 _LOG_TAIL = 3000
 _NO_PROXY = "127.0.0.1,localhost,::1"
 _PROXY_VARS = ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")
 
 PathLike = str | os.PathLike[str]
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((_LOOPBACK, 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def host_port(addr: str) -> tuple[str, int]:
-    """``HOST:PORT`` (``[::1]:PORT`` for IPv6) as a pair; ConfigError naming ``addr`` if not."""
-    host, sep, port = addr.rpartition(":")
-    host = host.strip("[]")
-    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:  # noqa: PLR2004
-        raise ConfigError(f"address must be HOST:PORT (e.g. 127.0.0.1:8282), not {addr!r}")
-    return host, int(port)
-
-
-def _join_host(host: str) -> str:
-    return f"[{host}]" if ":" in host else host
-
-
-def _connect_host(host: str) -> str:
-    """Where to connect to reach a server listening on ``host`` (a wildcard means loopback)."""
-    if host in ("", "0.0.0.0"):  # noqa: S104 - a wildcard listener is reached on loopback
-        return _LOOPBACK
-    if host == "::":
-        return "[::1]"
-    return _join_host(host)
 
 
 def _names_bundles(config_text: str) -> bool:
@@ -110,7 +80,7 @@ class LocalOPA:
         tls_cert: PathLike | None = None,
         tls_key: PathLike | None = None,
         port: int | None = None,
-        host: str = _LOOPBACK,
+        host: str = LOOPBACK,
         diagnostic_addr: str | None = None,
         decision_logs: bool = True,
         extra_args: Sequence[str] = (),
@@ -154,7 +124,7 @@ class LocalOPA:
     def url(self) -> str:
         """The server's base URL, ``http://127.0.0.1:PORT`` (``https`` with TLS)."""
         scheme = "https" if self._tls_cert is not None else "http"
-        return f"{scheme}://{_connect_host(self.host)}:{self.port}"
+        return f"{scheme}://{connect_host(self.host)}:{self.port}"
 
     @property
     def diagnostic_url(self) -> str | None:
@@ -162,7 +132,7 @@ class LocalOPA:
         if self.diagnostic_addr is None:
             return None
         host, port = self.diagnostic_addr
-        return f"http://{_connect_host(host)}:{port}"
+        return f"http://{connect_host(host)}:{port}"
 
     @property
     def pid(self) -> int | None:
@@ -176,7 +146,7 @@ class LocalOPA:
             return self
         tmp = self._tmpdir()
         if self.port == 0:
-            self.port = _free_port()
+            self.port = free_port()
         log = self._state.get("log")
         if log is None:
             log = self._state["log"] = (tmp / "opa.log").open("ab")
@@ -272,7 +242,7 @@ class LocalOPA:
             str(self._opa),
             "run",
             "--server",
-            f"--addr={_join_host(self.host)}:{self.port}",
+            f"--addr={join_host(self.host)}:{self.port}",
             "--skip-version-check",
             "--log-format=json",
             "--shutdown-grace-period=2",
@@ -283,7 +253,7 @@ class LocalOPA:
         ]
         if self.diagnostic_addr is not None:
             host, port = self.diagnostic_addr
-            cmd.append(f"--diagnostic-addr={_join_host(host)}:{port}")
+            cmd.append(f"--diagnostic-addr={join_host(host)}:{port}")
         config_text = self._config_text()
         if isinstance(self._config, Mapping):
             path = tmp / "config.json"
@@ -356,17 +326,17 @@ class LocalOPA:
         if self.diagnostic_addr is not None:  # OPA's probe listener: plain HTTP
             # With token authentication OPA asks system.authz about this listener too.
             host, port = self.diagnostic_addr
-            conn = http.client.HTTPConnection(_connect_host(host), port, timeout=2)
+            conn = http.client.HTTPConnection(connect_host(host), port, timeout=2)
         elif self._tls_cert is not None:
             # Liveness only, on loopback: the certificate is checked by the real clients.
             ctx = ssl.create_default_context()
             ctx.check_hostname = False
             ctx.verify_mode = ssl.CERT_NONE
             conn = http.client.HTTPSConnection(
-                _connect_host(self.host), self.port, timeout=2, context=ctx
+                connect_host(self.host), self.port, timeout=2, context=ctx
             )
         else:
-            conn = http.client.HTTPConnection(_connect_host(self.host), self.port, timeout=2)
+            conn = http.client.HTTPConnection(connect_host(self.host), self.port, timeout=2)
         try:
             conn.request("GET", target, headers=headers)
             resp = conn.getresponse()

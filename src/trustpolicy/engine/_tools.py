@@ -18,7 +18,7 @@ OPA_VERSION = "1.22.3"
 REGAL_VERSION = "0.39.0"
 #: The Go module ``trustpolicy setup`` builds OPA from.
 OPA_MODULE = "github.com/open-policy-agent/opa"
-_REGAL_MODULE = "github.com/open-policy-agent/regal"
+REGAL_MODULE = "github.com/open-policy-agent/regal"
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 _DATA_DIR = _PACKAGE_DIR.parent / "_data"
@@ -46,7 +46,7 @@ def cached_tool(name: str) -> Path | None:
     A build counts only with the ``.built`` stamp written after it finished, naming the
     module and version (the layout ``make setup`` and ``trustpolicy setup`` share).
     """
-    module, version = (OPA_MODULE, OPA_VERSION) if name == "opa" else (_REGAL_MODULE, REGAL_VERSION)
+    module, version = (OPA_MODULE, OPA_VERSION) if name == "opa" else (REGAL_MODULE, REGAL_VERSION)
     folder = tool_cache() / f"{name}-v{version}"
     binary = folder / name
     try:
