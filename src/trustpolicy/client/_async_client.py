@@ -31,7 +31,7 @@ from trustpolicy.client._client import (
     to_decisions,
     transport_error,
 )
-from trustpolicy.client._observe import CallCounter, DecisionEvent, DecisionHook, emit
+from trustpolicy.client._observe import CallCounter, DecisionHook, emit
 from trustpolicy.contract._decision import Decision
 from trustpolicy.contract._errors import (
     ConfigError,
@@ -177,11 +177,8 @@ class AsyncClient:
                 raise
             decisions = [Decision.engine_failure(str(exc))] * count
         finally:
-            event = DecisionEvent(
-                kind=kind, url=url, count=count, latency=time.monotonic() - started,
-                attempts=len(tries), status=status, error=error,
-            )  # fmt: skip
-            emit(self.on_decision, self._counter, event, decisions)
+            emit(self.on_decision, self._counter, decisions, kind=kind, url=url, count=count,
+                 started=started, attempts=len(tries), status=status, error=error)  # fmt: skip
         return list(decisions)
 
     async def _post(self, url: str, body: bytes, tries: list[int]) -> tuple[dict[str, Any], int]:

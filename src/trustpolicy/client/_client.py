@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import requests
 import urllib3
 
-from trustpolicy.client._observe import CallCounter, DecisionEvent, DecisionHook, emit
+from trustpolicy.client._observe import CallCounter, DecisionHook, emit
 from trustpolicy.contract._decision import Decision
 from trustpolicy.contract._errors import (
     ConfigError,
@@ -330,11 +330,8 @@ class Client:
                 raise
             decisions = [Decision.engine_failure(str(exc))] * count
         finally:
-            event = DecisionEvent(
-                kind=kind, url=url, count=count, latency=time.monotonic() - started,
-                attempts=len(tries), status=status, error=error,
-            )  # fmt: skip
-            emit(self.on_decision, self._counter, event, decisions)
+            emit(self.on_decision, self._counter, decisions, kind=kind, url=url, count=count,
+                 started=started, attempts=len(tries), status=status, error=error)  # fmt: skip
         return list(decisions)
 
     def _post(

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -73,10 +74,19 @@ class CallCounter:
 def emit(
     hook: DecisionHook | None,
     counter: CallCounter,
-    event: DecisionEvent,
-    decisions: Sequence[Decision] = (),
+    decisions: Sequence[Decision],
+    **fields: Any,
 ) -> None:
-    """Log the call and hand it to the hook (whose errors are logged, never raised)."""
+    """Log the call and hand it to the hook (whose errors are logged, never raised).
+
+    ``fields`` are :class:`DecisionEvent`'s (``latency`` given as the call's start time,
+    ``started``). Without a hook, an error or DEBUG logging this only counts the call.
+    """
+    started = fields.pop("started")
+    if hook is None and fields["error"] is None and not LOG.isEnabledFor(logging.DEBUG):
+        counter.add(failed=False)
+        return
+    event = DecisionEvent(latency=time.monotonic() - started, **fields)
     if decisions:
         event = attrs.evolve(
             event,
