@@ -2,7 +2,8 @@
 
 :class:`LocalOPA` starts ``opa run --server`` on a free loopback port, waits until OPA
 reports healthy, keeps OPA's own log in a file (never a pipe, so OPA can never block on
-it) and makes sure no process outlives the interpreter.
+it) and makes sure no OPA outlives the interpreter: stopped on exit, and on Linux killed
+by the kernel when the interpreter dies, even by SIGKILL (see ``_process``).
 """
 
 from __future__ import annotations
@@ -65,6 +66,11 @@ class LocalOPA:
     policies (:func:`trustpolicy.policies_dir`). A single policies directory is loaded as a
     bundle (``-b``) so ``data.system.bundles`` carries its manifest and revision. Decision
     logging is on by default so every response carries a ``decision_id``.
+
+    ``host`` is the listening address (loopback by default); ``diagnostic_addr``
+    (``HOST:PORT``) adds OPA's probe listener (``/health``, ``/metrics``), which is then
+    also where LocalOPA waits for health. If OPA does not start, the EngineUnavailable
+    carries OPA's own reason (:meth:`failure_reason`) on its first line.
     """
 
     def __init__(
