@@ -16,17 +16,20 @@ from trustpolicy.authoring._registration import registration_problems
 from trustpolicy.bundles._bundle import BUNDLE_ROOTS, Bundle, BundleInfo, build_bundle, read_bundle
 from trustpolicy.client._client import Client, OnError
 from trustpolicy.client._observe import DecisionEvent
-from trustpolicy.contract._decision import Decision, Finding, Outcome
+from trustpolicy.contract._decision import Confidence, Decision, Finding, Law, Outcome, Version
 from trustpolicy.contract._enums import (
     Action,
     ActorRole,
     Agency,
     AuthorityType,
     CaseCategory,
+    DetainerBasis,
+    DetainerForm,
     Information,
     Issuer,
     OperationPurpose,
     Purpose,
+    ReceivedVia,
     Severity,
     SubjectRole,
 )
@@ -40,17 +43,19 @@ from trustpolicy.contract._errors import (
     EngineTimeout,
     EngineUnavailable,
     InvalidRequest,
+    Problem,
     SignatureError,
     ToolNotFound,
     TrustPolicyError,
 )
-from trustpolicy.contract._models import (
+from trustpolicy.contract._models import DecisionRequest
+from trustpolicy.contract._parts import (
     Actor,
     Authority,
     Charge,
     Counterpart,
     CriminalCase,
-    DecisionRequest,
+    Detainer,
     Operation,
     Subject,
 )
@@ -70,8 +75,15 @@ from trustpolicy.engine._tools import (
     policies_dir,
     project_root,
 )
+from trustpolicy.record._impact import Impact, ReplayedDecision, replay_decisions
+from trustpolicy.record._impact_report import impact_report
 from trustpolicy.record._masking import project_input
+from trustpolicy.record._reconcile import Reconciliation, read_ice_list, reconcile_store
+from trustpolicy.record._register import Receipt, RegisteredDetainer
+from trustpolicy.record._register_key import RegisterKey
+from trustpolicy.record._reimbursements import Reimbursement, read_reimbursements
 from trustpolicy.record._report import annual_report, disposition
+from trustpolicy.record._report_pdf import render_pdf
 from trustpolicy.record._store import DecisionStore, LoggedDecision, StoreResult
 
 if TYPE_CHECKING:
@@ -139,6 +151,7 @@ __all__ = [
     "Client",
     "Collector",
     "CollectorError",
+    "Confidence",
     "ConfigError",
     "Counterpart",
     "CriminalCase",
@@ -146,16 +159,21 @@ __all__ = [
     "DecisionEvent",
     "DecisionRequest",
     "DecisionStore",
+    "Detainer",
+    "DetainerBasis",
+    "DetainerForm",
     "EngineConnectionRefused",
     "EngineError",
     "EngineHTTPError",
     "EngineTimeout",
     "EngineUnavailable",
     "Finding",
+    "Impact",
     "Information",
     "InvalidRequest",
     "Issuer",
     "KeyPair",
+    "Law",
     "LocalOPA",
     "LoggedDecision",
     "OnError",
@@ -164,9 +182,17 @@ __all__ = [
     "Outcome",
     "PolicyTest",
     "PolicyTestReport",
+    "Problem",
     "Provision",
     "PublishedBundle",
     "Purpose",
+    "Receipt",
+    "ReceivedVia",
+    "Reconciliation",
+    "RegisterKey",
+    "RegisteredDetainer",
+    "Reimbursement",
+    "ReplayedDecision",
     "Severity",
     "SignatureError",
     "SigningKey",
@@ -177,6 +203,7 @@ __all__ = [
     "TrustPolicyError",
     "VerificationKey",
     "VerifiedBundle",
+    "Version",
     "agent_config",
     "annual_report",
     "api_clients",
@@ -188,14 +215,20 @@ __all__ = [
     "format_provisions",
     "generate_signing_key",
     "generate_token",
+    "impact_report",
     "load_tokens",
     "policies_dir",
     "project_input",
     "project_root",
     "provisions",
     "read_bundle",
+    "read_ice_list",
+    "read_reimbursements",
     "read_token",
+    "reconcile_store",
     "registration_problems",
+    "render_pdf",
+    "replay_decisions",
     "run_policy_tests",
     "sign_bundle",
     "signatures_file",
