@@ -8,6 +8,7 @@ amendment's date, and a replay as of 2017, show what changes and where.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import random
 import shutil
@@ -33,7 +34,7 @@ from trustpolicy import (
 )
 from trustpolicy.cli._cli_versions import parse_as_of
 from trustpolicy.record._collector import Collector
-from trustpolicy.record._impact import replay_input
+from trustpolicy.record._impact import Impact, ReplayedDecision, replay_input
 from trustpolicy.record._store import DecisionStore
 
 if TYPE_CHECKING:
@@ -242,3 +243,43 @@ def test_impact_command_writes_each_format_and_refuses_a_wrong_key(signed, logge
     proc = run("impact", "--db", signed["dir"] / "nowhere.sqlite", "--bundle", signed["bundle"])
     assert proc.returncode == 2
     assert "no such decision store" in proc.stderr
+
+
+def test_the_report_escapes_what_agents_sent() -> None:
+    change = ReplayedDecision(
+        decision_id="d-1",
+        timestamp=dt.datetime(2026, 3, 1, 12, tzinfo=dt.UTC),
+        action="share_information",
+        district="C-11 | <script>alert(1)</script> **x**",
+        before="deny",
+        after="allow",
+        before_rules=frozenset({"BTA-INFO-01"}),
+        after_rules=frozenset(),
+    )
+    impact = Impact(
+        bundle="candidate.tar.gz",
+        revision="r2",
+        as_of=None,
+        year=2026,
+        stored=2,
+        skipped=0,
+        before={"deny": 2},
+        after={"deny": 1, "allow": 1},
+        changes=(change,),
+        seconds=0.5,
+    )
+    markdown = impact_report(impact, "markdown")
+    row = next(line for line in markdown.splitlines() if line.startswith("| d-1 |"))
+    assert row.count(" | ") == 7  # eight cells: the pipe in the district is escaped
+    assert "<script>" not in markdown
+    assert "\\*\\*x\\*\\*" in markdown
+    page = impact_report(impact, "html")
+    assert "<script>" not in page
+    assert "&lt;script&gt;" in page
+    doc = json.loads(impact_report(impact, "json"))
+    assert doc["by_provision"] == {"BTA-INFO-01": {"gained": 0, "lost": 1}}
+    assert doc["transitions"] == {"deny → allow": 1}
+    assert doc["by_month"] == {"2026-03": {"deny → allow": 1}}
+    assert impact.unchanged == 1
+    with pytest.raises(ValueError, match="unknown report format"):
+        impact_report(impact, "pdf")

@@ -189,7 +189,7 @@ def _months(year: int | None) -> Iterator[tuple[dt.datetime, dt.datetime]]:
 
 
 class _Engine:
-    """The batch entry point of one OPA, asked over one HTTP session per thread."""
+    """The batch entry point of one OPA; each call opens its own session (thread-safe)."""
 
     def __init__(self, url: str, timeout: float) -> None:
         self.url = f"{url}/v1/data/trustpolicy/batch"
@@ -211,7 +211,12 @@ class _Engine:
                 status=answer.status_code,
                 engine_message=answer.text[:300],
             )
-        results = answer.json().get("result")
+        try:
+            results = answer.json().get("result")
+        except (ValueError, AttributeError) as exc:
+            raise EngineError(
+                f"replay: the engine's answer is not JSON: {exc}", url=self.url
+            ) from exc
         if not isinstance(results, list) or len(results) != len(inputs):
             raise EngineError("replay: the engine gave no decision for every input", url=self.url)
         for result in results:
@@ -243,9 +248,8 @@ def replay_decisions(
 
     The candidate runs in a :class:`LocalOPA` on loopback without decision logs; with
     ``verification_key`` OPA refuses a bundle whose signature does not verify (without one,
-    the signature is not checked). ``progress``
-    is called after each batch with the number replayed so far and the number stored (of
-    the whole store; ``None`` when only a year is replayed).
+    the signature is not checked). ``progress`` is called after each batch with the number
+    replayed so far and the number stored (the whole store; ``None`` for a single year).
     """
     started = time.monotonic()
     before: Counter[str] = Counter()
