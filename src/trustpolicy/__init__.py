@@ -91,7 +91,12 @@ from trustpolicy.record._collector import Collector, collector_app
 from trustpolicy.record._impact import Impact, ReplayedDecision, replay_decisions
 from trustpolicy.record._impact_report import impact_report
 from trustpolicy.record._masking import project_input
+from trustpolicy.record._reconcile import Reconciliation, read_ice_list, reconcile_store
+from trustpolicy.record._register import Receipt, RegisteredDetainer
+from trustpolicy.record._register_key import RegisterKey
+from trustpolicy.record._reimbursements import Reimbursement, read_reimbursements
 from trustpolicy.record._report import annual_report, disposition
+from trustpolicy.record._report_pdf import render_pdf
 from trustpolicy.record._store import DecisionStore, LoggedDecision, StoreResult
 
 __all__ = [
@@ -147,7 +152,12 @@ __all__ = [
     "Provision",
     "PublishedBundle",
     "Purpose",
+    "Receipt",
     "ReceivedVia",
+    "Reconciliation",
+    "RegisterKey",
+    "RegisteredDetainer",
+    "Reimbursement",
     "ReplayedDecision",
     "Severity",
     "SignatureError",
@@ -178,8 +188,12 @@ __all__ = [
     "project_root",
     "provisions",
     "read_bundle",
+    "read_ice_list",
+    "read_reimbursements",
     "read_token",
+    "reconcile_store",
     "registration_problems",
+    "render_pdf",
     "replay_decisions",
     "run_policy_tests",
     "sign_bundle",

@@ -29,14 +29,16 @@ from trustpolicy.cli._cli_common import (
     read_input,
     report_error,
 )
+from trustpolicy.cli._cli_detainer import detainer
+from trustpolicy.cli._cli_reconcile import REPORT_OPTIONS, reconcile, write_report
 from trustpolicy.cli._cli_versions import as_of_option, impact, with_occurred_at
 from trustpolicy.cli._render import decision_document, explain
 from trustpolicy.contract._errors import TrustPolicyError
 from trustpolicy.contract._inputs import load_requests
 from trustpolicy.engine._engine import LocalOPA
 from trustpolicy.engine._tools import OPA_VERSION, policies_dir
-from trustpolicy.record._report import BOSTON, annual_report
-from trustpolicy.record._store import DecisionStore
+from trustpolicy.record._report import BOSTON
+from trustpolicy.record._report_pdf import render_pdf
 
 __all__ = ["cli", "main"]
 
@@ -211,8 +213,10 @@ def test_command(*, policies: Path | None, threshold: float) -> int:
 
 @cli.command(
     epilog=block(
-        "Example",
+        "Examples",
         "trustpolicy report --year 2026 --format html --db var/decisions.sqlite --out report.html",
+        "trustpolicy report --year 2026 --format pdf --db var/decisions.sqlite --out report.pdf \\",
+        "    --reimbursements finance-2026.csv --ice-list ice-2026.csv",
     )
 )
 @click.option(
@@ -221,9 +225,10 @@ def test_command(*, policies: Path | None, threshold: float) -> int:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["markdown", "html"]),
+    type=click.Choice(["markdown", "html", "pdf"]),
     default="markdown",
     show_default=True,
+    help="pdf is rendered from the HTML and needs --out.",
 )
 @click.option(
     "--db",
@@ -234,20 +239,39 @@ def test_command(*, policies: Path | None, threshold: float) -> int:
 @click.option(
     "--out", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout."
 )
-def report(*, year: int | None, fmt: str, db: Path, out: Path | None) -> int:
+@REPORT_OPTIONS
+def report(
+    *,
+    year: int | None,
+    fmt: str,
+    db: Path,
+    out: Path | None,
+    reimbursements: Path | None,
+    ice_list: Path | None,
+    key_file: Path | None,
+) -> int:
     """Write the Section 3 annual report to the City Council from stored decision logs."""
     if not db.is_file():
         raise click.UsageError(f"{db}: no such decision store")
-    with DecisionStore(db) as store:
-        text = annual_report(
-            store, year or datetime.now(BOSTON).year, "html" if fmt == "html" else "markdown"
-        )
+    if fmt == "pdf" and out is None:
+        raise click.UsageError("--format pdf needs --out FILE")
+    text = write_report(
+        db,
+        year or datetime.now(BOSTON).year,
+        fmt,
+        reimbursements=reimbursements,
+        ice_list=ice_list,
+        key_file=key_file,
+    )
     if out is None:
         click.echo(text, nl=False)
+        return 0
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "pdf":
+        out.write_bytes(render_pdf(text))
     else:
-        out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text, encoding="utf-8")
-        click.echo(f"report written to {out}")
+    click.echo(f"report written to {out}")
     return 0
 
 
@@ -315,6 +339,8 @@ def demo() -> int:
 cli.add_command(bundle)
 cli.add_command(agent_config_command)
 cli.add_command(impact)
+cli.add_command(detainer)
+cli.add_command(reconcile)
 
 
 def _command_name(args: list[str]) -> str | None:
