@@ -13,6 +13,7 @@ import json
 import random
 import shutil
 import time
+from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -132,7 +133,11 @@ def logged(signed: dict[str, Path]) -> tuple[Path, list[Any]]:
             config=config,
         )
         with agent, Client(agent.url) as client:
-            decisions = [client.decide(r) for r in requests]
+            # One by one, then the rest as batches: each request of a batch is its own record.
+            half = len(requests) // 2
+            decisions = [client.decide(r) for r in requests[:half]]
+            for i in range(half, len(requests), 50):
+                decisions += client.decide_many(requests[i : i + 50])
             deadline = time.monotonic() + 30
             while collector.store.count() < len(requests) and time.monotonic() < deadline:
                 time.sleep(0.1)
@@ -155,6 +160,9 @@ def test_replay_on_the_same_bundle_changes_nothing(signed, logged) -> None:
         )
     assert len(stored) == len(decisions) == impact.replayed == impact.stored
     assert impact.skipped == 0
+    paths = Counter(d.path for d in stored.values())
+    assert paths["trustpolicy/batch"] == len(decisions) - len(decisions) // 2
+    assert paths["trustpolicy/decision"] == len(decisions) // 2
     assert impact.changes == ()  # 100% identical outcomes and rule sets
     assert impact.before == impact.after
     assert sum(impact.before.values()) == len(decisions)
