@@ -160,6 +160,7 @@ def test_replay_on_the_same_bundle_changes_nothing(signed, logged) -> None:
         )
     assert len(stored) == len(decisions) == impact.replayed == impact.stored
     assert impact.skipped == 0
+    assert 0 < impact.asked <= impact.replayed
     paths = Counter(d.path for d in stored.values())
     assert paths["trustpolicy/batch"] == len(decisions) - len(decisions) // 2
     assert paths["trustpolicy/decision"] == len(decisions) // 2
@@ -215,6 +216,8 @@ def test_as_of_2017_replays_every_decision_under_the_2014_act(signed, logged) ->
     db, _ = logged
     with DecisionStore(db) as store:
         impact = replay_decisions(store, signed["bundle"], as_of=parse_as_of("2017-03-15"))
+    # Under one day's law the same request asked on different days is one input: asked once.
+    assert impact.asked < impact.replayed
     gained_lost = impact.by_provision()
     assert gained_lost["BTA-INFO-01"][1] > 0  # lost: no Boston information rule in 2017
     assert gained_lost.get("MA-LUNN-01", (0, 0))[1] > 0  # Lunn came in July 2017
