@@ -86,8 +86,8 @@ def test_reconcile_command_lists_what_to_chase(files: dict[str, Path]) -> None:
         "On ICE's list 5",
         "In the register 5",
         "Matched 3",
-        "by reference (keyed hash) 2",
-        "by date and district 1",
+        "Matched by reference (keyed hash) 2",
+        "Matched by date and district 1",
         "On ICE's list, never recorded 2",
         "Recorded, not on ICE's list 2",
     ]
