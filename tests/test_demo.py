@@ -77,6 +77,11 @@ def test_demo_runs_end_to_end_twice_and_leaves_no_process_behind() -> None:
         assert f"## {title}" in text, title
     assert "50 detainer requests were received" in text
     assert (REPORT_DIR / "report.html").read_text().lstrip().lower().startswith("<!doctype html")
+    assert "The Tara Construction steps as of 15 March 2017 and as of today" in out
+    impact = (REPORT_DIR / "impact-2017.md").read_text()
+    assert impact.startswith("# The demo's decisions under the law of 15 March 2017")
+    assert "Replayed 29 of 29 stored decisions" in impact
+    assert (REPORT_DIR / "impact-2017.html").read_text().count("<svg") == 2
     assert (REPORT_DIR / "report.pdf").read_bytes()[:5] == b"%PDF-"
     # The demo's detainer numbers (ICE-BOS-yy-nnnnn) are in no file it leaves behind.
     leftovers = [

@@ -31,6 +31,7 @@ from trustpolicy.cli._cli_common import (
 )
 from trustpolicy.cli._cli_detainer import detainer
 from trustpolicy.cli._cli_reconcile import REPORT_OPTIONS, reconcile, write_report
+from trustpolicy.cli._cli_versions import as_of_option, impact, with_occurred_at
 from trustpolicy.cli._render import decision_document, explain
 from trustpolicy.contract._errors import TrustPolicyError
 from trustpolicy.contract._inputs import load_requests
@@ -77,10 +78,12 @@ def cli() -> None:
             "trustpolicy decide --local request.json",
             "trustpolicy decide --url http://127.0.0.1:8181 --token-file t.txt - < batch.jsonl",
             "trustpolicy decide --format text --local request.json",
+            "trustpolicy decide --local --as-of 2017-03-15 request.json",
         ),
     )
 )
 @engine_options
+@as_of_option
 @click.option(
     "--format",
     "fmt",
@@ -91,7 +94,14 @@ def cli() -> None:
 )
 @click.argument("file")
 def decide(
-    *, url: str, token: str | None, token_file: Path | None, local: bool, fmt: str, file: str
+    *,
+    url: str,
+    token: str | None,
+    token_file: Path | None,
+    local: bool,
+    as_of: datetime | None,
+    fmt: str,
+    file: str,
 ) -> int:
     """Decide the request(s) in FILE ('-' for stdin) and print the decision(s).
 
@@ -102,6 +112,7 @@ def decide(
     """
     text, source = read_input(file)
     requests, kind = load_requests(text, source)
+    requests = with_occurred_at(requests, as_of)
     with engine_client(url, token, token_file, local=local) as client:
         decisions = client.decide_many(requests) if kind != "one" else [client.decide(requests[0])]
     if fmt == "text":
@@ -121,17 +132,26 @@ def decide(
 
 @cli.command(name="explain", epilog=block("Example", "trustpolicy explain --local request.json"))
 @engine_options
+@as_of_option
 @click.argument("file")
 def explain_command(
-    *, url: str, token: str | None, token_file: Path | None, local: bool, file: str
+    *,
+    url: str,
+    token: str | None,
+    token_file: Path | None,
+    local: bool,
+    as_of: datetime | None,
+    file: str,
 ) -> int:
     """Explain in plain sentences what FILE asks and what the Trust Act answers.
 
-    Says what was asked, the outcome, each provision with its citation and confidence,
-    each exception that applied, and what must be recorded. Exits like ``decide``.
+    Says what was asked, the outcome, each provision with its citation, confidence and the
+    version of the law it comes from, each exception that applied, what must be recorded,
+    and the day whose law was applied. Exits like ``decide``.
     """
     text, source = read_input(file)
     requests, _ = load_requests(text, source)
+    requests = with_occurred_at(requests, as_of)
     with engine_client(url, token, token_file, local=local) as client:
         decisions = (
             client.decide_many(requests) if len(requests) > 1 else [client.decide(requests[0])]
@@ -318,6 +338,7 @@ def demo() -> int:
 
 cli.add_command(bundle)
 cli.add_command(agent_config_command)
+cli.add_command(impact)
 cli.add_command(detainer)
 cli.add_command(reconcile)
 

@@ -33,6 +33,7 @@ from trustpolicy.bundles._signing import (
 )
 from trustpolicy.cli._demo_cases import DemoCase, tara_construction
 from trustpolicy.cli._demo_register import SeededYear, import_intake, seed_year
+from trustpolicy.cli._demo_versions import then_and_now, write_impact_of_2017
 from trustpolicy.cli._render import rule_summary
 from trustpolicy.client._client import Client
 from trustpolicy.contract._errors import CollectorError, ConfigError
@@ -245,6 +246,7 @@ def run_demo(echo: Echo = print) -> int:
         examples = worked_examples()
         more, failures = _replay(echo, client, "The contract's worked examples", examples)
         decided = len(tara) + len(examples)
+        then_and_now(echo, signed, pair.public, KEY_ID)
         echo("")
         echo(
             f"demo: every decision names the policy revision {', '.join(sorted(revisions | more))}"
@@ -259,6 +261,9 @@ def run_demo(echo: Echo = print) -> int:
         _wait_for_logs(echo, collector.store, decided + seeded.decisions)
         matched = _register(echo, collector.store, register_key, seeded, year)
         _report(echo, collector.store, out, seeded, matched)
+        write_impact_of_2017(
+            echo, collector.store, bundle=signed, public_key=pair.public, key_id=KEY_ID, out=out
+        )
         echo("demo: stopping the agent, the collector and the bundle server")
     for failure in failures:
         echo(f"demo: worked example differs: {failure}")

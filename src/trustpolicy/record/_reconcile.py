@@ -28,7 +28,7 @@ from trustpolicy.record._report_charts import stacked_bars
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from trustpolicy.record._register import Detainer
+    from trustpolicy.record._register import RegisteredDetainer
     from trustpolicy.record._register_key import RegisterKey
     from trustpolicy.record._store import DecisionStore
 
@@ -66,7 +66,7 @@ class Match:
     """An ICE entry and the register's detainer it was matched to, and how."""
 
     entry: IceEntry
-    detainer: Detainer
+    detainer: RegisteredDetainer
     by: str  # "reference" or "date and district"
 
 
@@ -117,7 +117,7 @@ class Reconciliation:
     year: int
     matched: tuple[Match, ...]
     ice_only: tuple[IceEntry, ...]
-    register_only: tuple[Detainer, ...]
+    register_only: tuple[RegisteredDetainer, ...]
 
     @property
     def ice_total(self) -> int:
@@ -194,12 +194,12 @@ class Reconciliation:
         )
 
 
-def _day(detainer: Detainer) -> date:
+def _day(detainer: RegisteredDetainer) -> date:
     return detainer.first.received_at.astimezone(BOSTON).date()
 
 
 def reconcile(
-    entries: Sequence[IceEntry], register: Sequence[Detainer], year: int
+    entries: Sequence[IceEntry], register: Sequence[RegisteredDetainer], year: int
 ) -> Reconciliation:
     """Match ICE's entries for ``year`` against the register's detainers of ``year``."""
     ice = [e for e in entries if e.lodged.year == year]

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from trustpolicy.record._register_key import RegisterKey
     from trustpolicy.record._store import LoggedDecision
 
-__all__ = ["Detainer", "Receipt"]
+__all__ = ["Receipt", "RegisteredDetainer"]
 
 BOSTON = ZoneInfo("America/New_York")
 _SPEC: Mapping[str, Any] = _INPUT_SCHEMA["properties"]["detainer"]["properties"]
@@ -59,7 +59,7 @@ class Receipt:
 
 
 @attrs.frozen
-class Detainer:
+class RegisteredDetainer:
     """One detainer of the register: its receipts and the decisions that named it."""
 
     reference_hash: str
@@ -99,13 +99,13 @@ class Detainer:
 
 def detainers(
     receipts: Sequence[Receipt], named: Mapping[str, Sequence[LoggedDecision]]
-) -> list[Detainer]:
+) -> list[RegisteredDetainer]:
     """Group receipts by reference hash into detainers, earliest first."""
     grouped: dict[str, list[Receipt]] = {}
     for receipt in sorted(receipts, key=lambda r: (r.received_at, r.receipt_id)):
         grouped.setdefault(receipt.reference_hash, []).append(receipt)
     found = [
-        Detainer(h, tuple(rs), tuple(sorted(named.get(h, ()), key=lambda d: d.timestamp)))
+        RegisteredDetainer(h, tuple(rs), tuple(sorted(named.get(h, ()), key=lambda d: d.timestamp)))
         for h, rs in grouped.items()
     ]
     return sorted(found, key=lambda d: (d.first.received_at, d.reference_hash))

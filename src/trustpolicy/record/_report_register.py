@@ -31,7 +31,7 @@ from trustpolicy.record._report_charts import stacked_bars
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from trustpolicy.record._register import Detainer
+    from trustpolicy.record._register import RegisteredDetainer
     from trustpolicy.record._reimbursements import Reimbursement
 
 __all__: list[str] = []
@@ -49,13 +49,13 @@ REASONS = {
 }
 
 
-def detainer_disposition(detainer: Detainer) -> str:
+def detainer_disposition(detainer: RegisteredDetainer) -> str:
     """What became of a detainer: its last hold or transfer decision, else not acted upon."""
     actions = detainer.actions
     return disposition(actions[-1]) if actions else NOT_ACTED_UPON
 
 
-def _reasons(detainer: Detainer) -> list[str]:
+def _reasons(detainer: RegisteredDetainer) -> list[str]:
     return [REASONS[b] for b in detainer.basis if b in REASONS] or [_NO_REASON]
 
 
@@ -63,7 +63,7 @@ def _reason_rows() -> list[str]:
     return [*(REASONS[b] for b in BASES), _NO_REASON]
 
 
-def _by_reason(items: Sequence[Detainer], columns: Sequence[str]) -> _Table:
+def _by_reason(items: Sequence[RegisteredDetainer], columns: Sequence[str]) -> _Table:
     """Reasons x dispositions; a request that checks several reasons counts under each."""
     counts = Counter((r, detainer_disposition(d)) for d in items for r in _reasons(d))
     rows = [
@@ -79,7 +79,7 @@ def _people(n: int) -> str:
     return "1 person" if n == 1 else f"{n} people"
 
 
-def _date(detainer: Detainer) -> str:
+def _date(detainer: RegisteredDetainer) -> str:
     return detainer.first.received_at.astimezone(BOSTON).date().isoformat()
 
 
@@ -114,7 +114,7 @@ def _reimbursements(found: Sequence[Reimbursement] | None, year: int) -> _Sectio
 
 
 def register_sections(
-    items: Sequence[Detainer], year: int, reimbursements: Sequence[Reimbursement] | None
+    items: Sequence[RegisteredDetainer], year: int, reimbursements: Sequence[Reimbursement] | None
 ) -> list[_Section]:
     """The Section 3 sections counted from the register's detainers received in ``year``."""
     receipts = sum(len(d.receipts) for d in items)
