@@ -101,21 +101,22 @@ def _detainer(d: _Lodged, when: datetime, via: str) -> dict[str, Any]:
 
 
 def _ask_agent(client: Client, chosen: list[_Lodged]) -> int:
-    """Receipts and hold requests decided by the agent; return how many decisions."""
+    """Receipts one by one, then the holds and transfers in one batch; return the count.
 
-    def decide(document: dict[str, Any]) -> None:
-        client.decide(DecisionRequest.from_dict(document))
-
-    asked = 0
+    The batch (``decide_many``) is logged as one query, and the collector stores each of
+    its decisions as its own record, linked to the detainer it names.
+    """
+    later: list[DecisionRequest] = []
     for i, d in enumerate(chosen):
         actor = {**_ACTOR, "district": d.district}
         received = {
             "action": "receive_detainer",
             "actor": actor,
             "counterpart": {"agency": "ICE-ERO"},
+            "authority": _CIVIL,
+            "detainer": _detainer(d, d.when, "fax"),
         }
-        decide({**received, "authority": _CIVIL, "detainer": _detainer(d, d.when, "fax")})
-        asked += 1
+        client.decide(DecisionRequest.from_dict(received))
         hold = {
             "action": "detain",
             "actor": actor,
@@ -126,15 +127,15 @@ def _ask_agent(client: Client, chosen: list[_Lodged]) -> int:
             "detainer": {"reference": d.reference},
         }
         if i % 2 == 0:  # ICE asks for the hold: refused on a civil detainer alone
-            decide(hold)
-            asked += 1
+            later.append(DecisionRequest.from_dict(hold))
         elif i == _HELD_ON_WARRANT:  # a magistrate's criminal warrant too: held on it
-            decide({**hold, **_WARRANT})
-            asked += 1
+            later.append(DecisionRequest.from_dict({**hold, **_WARRANT}))
         elif i == _MOVED_ON_WARRANT:  # ... and another handed over on such a warrant
-            decide({**hold, **_WARRANT, "action": "transfer_custody"})
-            asked += 1
-    return asked
+            later.append(
+                DecisionRequest.from_dict({**hold, **_WARRANT, "action": "transfer_custody"})
+            )
+    client.decide_many(later)
+    return len(chosen) + len(later)
 
 
 def seed_year(client: Client, private: Path, year: int) -> SeededYear:
