@@ -81,6 +81,7 @@ from trustpolicy.engine._tools import (
     policies_dir,
     project_root,
 )
+from trustpolicy.record._backend import AppliedMigration, Migration, SchemaStatus
 from trustpolicy.record._collector import Collector, collector_app
 from trustpolicy.record._masking import project_input
 from trustpolicy.record._report import annual_report, disposition
@@ -96,6 +97,7 @@ __all__ = [
     "Actor",
     "ActorRole",
     "Agency",
+    "AppliedMigration",
     "AsyncClient",
     "Authority",
     "AuthorityType",
@@ -123,6 +125,7 @@ __all__ = [
     "KeyPair",
     "LocalOPA",
     "LoggedDecision",
+    "Migration",
     "OnError",
     "Operation",
     "OperationPurpose",
@@ -132,6 +135,7 @@ __all__ = [
     "Provision",
     "PublishedBundle",
     "Purpose",
+    "SchemaStatus",
     "Severity",
     "SignatureError",
     "SigningKey",

@@ -28,13 +28,14 @@ from trustpolicy.cli._cli_common import (
     read_input,
     report_error,
 )
+from trustpolicy.cli._cli_db import collect, db_options, open_store
+from trustpolicy.cli._cli_db import db as db_group
 from trustpolicy.cli._render import decision_document, explain
 from trustpolicy.contract._errors import TrustPolicyError
 from trustpolicy.contract._inputs import load_requests
 from trustpolicy.engine._engine import LocalOPA
 from trustpolicy.engine._tools import OPA_VERSION, policies_dir
 from trustpolicy.record._report import BOSTON, annual_report
-from trustpolicy.record._store import DecisionStore
 
 __all__ = ["cli", "main"]
 
@@ -199,20 +200,15 @@ def test_command(*, policies: Path | None, threshold: float) -> int:
     default="markdown",
     show_default=True,
 )
-@click.option(
-    "--db",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The collector's SQLite store.",
-)
+@db_options
 @click.option(
     "--out", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout."
 )
-def report(*, year: int | None, fmt: str, db: Path, out: Path | None) -> int:
+def report(
+    *, year: int | None, fmt: str, db: str, db_password_file: Path | None, out: Path | None
+) -> int:
     """Write the Section 3 annual report to the City Council from stored decision logs."""
-    if not db.is_file():
-        raise click.UsageError(f"{db}: no such decision store")
-    with DecisionStore(db) as store:
+    with open_store(db, db_password_file) as store:
         text = annual_report(
             store, year or datetime.now(BOSTON).year, "html" if fmt == "html" else "markdown"
         )
@@ -288,6 +284,8 @@ def demo() -> int:
 
 cli.add_command(bundle)
 cli.add_command(agent_config_command)
+cli.add_command(db_group)
+cli.add_command(collect)
 
 
 def _command_name(args: list[str]) -> str | None:

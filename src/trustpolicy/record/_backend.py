@@ -25,17 +25,8 @@ from trustpolicy.contract._errors import ConfigError
 if TYPE_CHECKING:
     from datetime import datetime
 
-__all__ = [
-    "PASSWORD_ENV",
-    "AppliedMigration",
-    "DecisionRow",
-    "Migration",
-    "SchemaStatus",
-    "StoreBackend",
-    "StoreURL",
-    "StoredRow",
-    "parse_store_url",
-]
+# The public names; the rest (URL parsing, row shapes, the Protocol) is the store's own.
+__all__ = ["AppliedMigration", "Migration", "SchemaStatus"]
 
 PASSWORD_ENV = "TRUSTPOLICY_DB_PASSWORD"  # noqa: S105 - the variable's name, not a secret
 

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
     T = TypeVar("T")
 
-__all__ = ["MIGRATIONS", "PostgresBackend"]
+__all__: list[str] = []  # reached through DecisionStore only
 
 _log = logging.getLogger("trustpolicy.collector")
 

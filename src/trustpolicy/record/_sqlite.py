@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
     from trustpolicy.record._backend import DecisionRow, StoredRow
 
-__all__ = ["MIGRATIONS", "SQLiteBackend"]
+__all__: list[str] = []  # reached through DecisionStore only
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
