@@ -88,11 +88,14 @@ def store_query(url: str, sql: str) -> list[tuple[Any, ...]]:
     if "://" not in url:
         con = sqlite3.connect(url)
         try:
-            return con.execute(sql).fetchall()
+            rows = con.execute(sql).fetchall()
+            con.commit()
+            return rows
         finally:
             con.close()
     with psycopg.connect(url, password=os.environ["TRUSTPOLICY_DB_PASSWORD"]) as conn:
-        return conn.execute(sql.encode()).fetchall()
+        cur = conn.execute(sql.encode())
+        return cur.fetchall() if cur.description else []
 
 
 def store_raw_text(url: str, tables: tuple[str, ...]) -> str:

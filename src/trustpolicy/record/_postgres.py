@@ -108,7 +108,7 @@ class PostgresBackend:
         url: StoreURL,
         *,
         password: str | None = None,
-        migrate: bool = False,
+        migrate: bool | None = None,
         pool_size: int = 8,
         timeout: float = 10.0,
     ) -> None:
@@ -138,7 +138,7 @@ class PostgresBackend:
             self._pool.open(wait=True, timeout=timeout)
             if migrate:
                 self.migrate()
-            else:
+            elif migrate is None:  # False: open as it is (trustpolicy db status, db migrate)
                 self._require_current()
         except (psycopg.Error, PoolTimeout, CollectorError):
             self._pool.close()

@@ -106,7 +106,8 @@ class DecisionStore:
 
     ``database`` is a path or ``sqlite:///path`` (the embedded default: opening it creates
     or migrates the file), or ``postgresql://user@host:port/db`` (the schema must be
-    current: ``trustpolicy db migrate``; ``migrate=True`` applies it here instead). The
+    current: ``trustpolicy db migrate``; ``migrate=True`` applies it here instead, and
+    ``migrate=False`` opens either backend as it is, checking nothing). The
     PostgreSQL password is ``password``, else ``TRUSTPOLICY_DB_PASSWORD``, else libpq's
     ``PGPASSWORD`` or ``~/.pgpass``; a URL that carries one is refused.
     """
@@ -130,7 +131,7 @@ class DecisionStore:
             self._backend = PostgresBackend(
                 parsed,
                 password=resolve_password(password),
-                migrate=bool(migrate),
+                migrate=migrate,
                 pool_size=pool_size,
             )
         self.url = self._backend.url
