@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -81,6 +82,16 @@ def store_url(
         server: PostgresServer = request.getfixturevalue("postgres")
         monkeypatch.setenv("TRUSTPOLICY_DB_PASSWORD", server.app_password)
     return url
+
+
+@contextlib.contextmanager
+def store_env(request: pytest.FixtureRequest) -> Iterator[None]:
+    """For a test parametrized by backend: the PostgreSQL password in the environment."""
+    with pytest.MonkeyPatch.context() as patch:
+        if getattr(request, "param", None) == "postgresql":
+            server: PostgresServer = request.getfixturevalue("postgres")
+            patch.setenv("TRUSTPOLICY_DB_PASSWORD", server.app_password)
+        yield
 
 
 def store_query(url: str, sql: str) -> list[tuple[Any, ...]]:
