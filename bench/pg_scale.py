@@ -1,0 +1,426 @@
+"""Scale test of the PostgreSQL store (issue 18): agents, a balancer, two collectors, one DB.
+
+Real processes throughout: a PostgreSQL server (initdb + pg_ctl, durable: fsync on), two
+``trustpolicy collect`` processes on one database, N ``opa run`` agents (LocalOPA) that
+decide for a while and ship their decision logs through a small load balancer here. The
+balancer sends each upload to the collectors in turn, fails over to the other when one
+does not answer, and re-sends a share of the uploads to the other collector too (a retry
+after a lost answer), so both collectors receive the same decisions. Mid-run one collector
+is killed (SIGKILL: its in-flight transactions abort) and started again on its port.
+
+At the end every decision an agent answered must be in the database exactly once: the
+same set of decision IDs, ``count(*) == count(DISTINCT decision_id)``, and the collectors'
+``added`` answers summing to the row count.
+
+    .venv/bin/python bench/pg_scale.py             # 8 agents, 30 s: writes bench/PG_SCALE.md
+    .venv/bin/python bench/pg_scale.py --quick     # 2 agents, 8 s, prints only
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import requests
+from aiohttp import web
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+from pg_server import PostgresServer  # noqa: E402
+from trustpolicy import LocalOPA, policies_dir  # noqa: E402
+
+EXAMPLES = [e["input"] for e in json.loads((ROOT / "tests/data/worked-examples.json").read_text())]
+
+
+class Balancer:
+    """Round-robin HTTP balancer for ``/logs`` and ``/status`` with failover and re-sends."""
+
+    def __init__(self, targets: list[str], resend: float, seed: int = 18) -> None:
+        self.targets = targets
+        self.resend = resend
+        self.random = random.Random(seed)
+        self.latencies: list[float] = []  # seconds, per upload answered 2xx
+        self.added = 0
+        self.duplicates = 0
+        self.uploads = 0
+        self.failovers = 0
+        self.resent = 0
+        self.refused = 0  # uploads no collector took (OPA keeps and retries them)
+        self._next = 0
+        self._loop = asyncio.new_event_loop()
+        self._runner: web.AppRunner | None = None
+        self._thread: threading.Thread | None = None
+        self._session: aiohttp.ClientSession | None = None
+        self.url = ""
+
+    async def _send(self, target: str, request: web.Request, body: bytes) -> tuple[int, bytes]:
+        assert self._session is not None
+        # aiohttp has already decoded a gzip body: forward it plain, without Content-Encoding.
+        headers = {
+            k: v
+            for k, v in request.headers.items()
+            if k.lower() in {"authorization", "content-type"}
+        }
+        async with self._session.post(target + request.path, data=body, headers=headers) as r:
+            return r.status, await r.read()
+
+    def _count(self, status: int, payload: bytes, path: str) -> None:
+        if status == 200 and path.startswith("/logs"):
+            answer = json.loads(payload)
+            self.added += answer["added"]
+            self.duplicates += answer["duplicates"]
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        start = time.perf_counter()
+        first = self._next % len(self.targets)
+        self._next += 1
+        order = self.targets[first:] + self.targets[:first]
+        is_log = request.path.startswith("/logs")
+        for i, target in enumerate(order):
+            try:
+                status, payload = await self._send(target, request, body)
+            except (aiohttp.ClientError, OSError):
+                status, payload = 0, b""
+            if 200 <= status < 300:
+                self._count(status, payload, request.path)
+                if is_log:
+                    self.uploads += 1
+                    self.failovers += i > 0
+                    self.latencies.append(time.perf_counter() - start)
+                    if self.random.random() < self.resend:
+                        other = order[(i + 1) % len(order)]
+                        try:
+                            again, again_payload = await self._send(other, request, body)
+                            self._count(again, again_payload, request.path)
+                            self.resent += again == 200
+                        except (aiohttp.ClientError, OSError):
+                            pass
+                return web.Response(status=status, body=payload, content_type="application/json")
+        if is_log:
+            self.refused += 1
+        return web.Response(status=503, text="no collector answered")
+
+    def start(self) -> str:
+        ready: Future[int] = Future()
+
+        async def serve() -> int:
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+            app = web.Application(client_max_size=64 * 1024 * 1024)
+            app.router.add_post("/{tail:.*}", self._handle)
+            self._runner = web.AppRunner(app, access_log=None)
+            await self._runner.setup()
+            await web.TCPSite(self._runner, "127.0.0.1", 0).start()
+            return int(self._runner.addresses[0][1])
+
+        def run() -> None:
+            asyncio.set_event_loop(self._loop)
+            ready.set_result(self._loop.run_until_complete(serve()))
+            self._loop.run_forever()
+
+        self._thread = threading.Thread(target=run, daemon=True)
+        self._thread.start()
+        self.url = f"http://127.0.0.1:{ready.result(30)}"
+        return self.url
+
+    def stop(self) -> None:
+        async def shutdown() -> None:
+            if self._runner is not None:
+                await self._runner.cleanup()
+            if self._session is not None:
+                await self._session.close()
+
+        if self._thread is not None:
+            asyncio.run_coroutine_threadsafe(shutdown(), self._loop).result(30)
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(30)
+            self._loop.close()
+            self._thread = None
+
+
+class CollectorProcess:
+    """``trustpolicy collect`` in its own process, on a fixed port, logging to a file."""
+
+    def __init__(
+        self, name: str, url: str, files: tuple[Path, Path], port: int, work: Path
+    ) -> None:
+        pwfile, tokens = files
+        self.name, self.port = name, port
+        self.args = [sys.executable, "-m", "trustpolicy", "collect", "--db", url]
+        self.args += ["--db-password-file", str(pwfile), "--tokens", str(tokens)]
+        self.args += ["--port", str(port)]
+        self.log = work / f"{name}.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("TRUSTPOLICY_", "PG"))}
+        with self.log.open("ab") as log:
+            self.proc = subprocess.Popen(
+                self.args, stdout=log, stderr=log, env=env, cwd=ROOT, start_new_session=True
+            )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(self.url + "/health", timeout=1).ok:
+                    return
+            except requests.RequestException:
+                pass
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.1)
+        raise RuntimeError(f"collector {self.name} did not start: {self.log.read_text()[-2000:]}")
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(30)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+def _free_port() -> int:
+    import socket  # noqa: PLC0415
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _drive(opa: LocalOPA, rate: float, stop: threading.Event, ids: list[str], seed: int) -> None:
+    """Ask ``opa`` for decisions at about ``rate`` per second until ``stop``; keep the IDs."""
+    rng = random.Random(seed)
+    session = requests.Session()
+    url = f"{opa.url}/v1/data/trustpolicy/decision"
+    interval = 1.0 / rate
+    due = time.monotonic()
+    while not stop.is_set():
+        resp = session.post(url, json={"input": rng.choice(EXAMPLES)}, timeout=10)
+        resp.raise_for_status()
+        ids.append(resp.json()["decision_id"])
+        due += interval
+        pause = due - time.monotonic()
+        if pause > 0:
+            time.sleep(pause)
+        else:
+            due = time.monotonic()  # behind: do not burst to catch up
+    session.close()
+
+
+def run_scale(
+    *,
+    agents: int = 8,
+    seconds: float = 30.0,
+    rate: float = 40.0,
+    resend: float = 0.2,
+    restart_at: float | None = None,
+    down_for: float = 3.0,
+    work: Path,
+    durable: bool = True,
+) -> dict[str, Any]:
+    """Run the scale test; return its figures (raises AssertionError if any decision is off)."""
+    restart_at = seconds / 2 if restart_at is None else restart_at
+    tokens = {f"agent-{i}": f"scale-token-{i}-" + "k" * 24 for i in range(agents)}
+    (work / "tokens.json").write_text(json.dumps(tokens))
+    with PostgresServer(durable=durable) as server:
+        url = server.new_database("scale")
+        pwfile = work / "db.pw"
+        pwfile.write_text(server.app_password + "\n")
+        pwfile.chmod(0o600)
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("TRUSTPOLICY_", "PG"))}
+        migrate = [sys.executable, "-m", "trustpolicy", "db", "migrate", "--db", url]
+        migrate += ["--db-password-file", str(pwfile)]
+        subprocess.run(migrate, check=True, env=env, cwd=ROOT, capture_output=True)
+        collectors = [
+            CollectorProcess(n, url, (pwfile, work / "tokens.json"), _free_port(), work)
+            for n in ("collector-a", "collector-b")
+        ]
+        balancer = Balancer([c.url for c in collectors], resend)
+        opas: list[LocalOPA] = []
+        stop = threading.Event()
+        ids: list[list[str]] = [[] for _ in range(agents)]
+        try:
+            for collector in collectors:
+                collector.start()
+            lb = balancer.start()
+            for i, (agent, token) in enumerate(tokens.items()):
+                config = {
+                    "services": {
+                        "collector": {"url": lb, "credentials": {"bearer": {"token": token}}}
+                    },
+                    "decision_logs": {
+                        "service": "collector",
+                        "reporting": {"min_delay_seconds": 1, "max_delay_seconds": 2},
+                    },
+                    "labels": {"agent": agent},
+                }
+                opas.append(LocalOPA(policies=policies_dir(), config=config).start())
+                del i
+            drivers = [
+                threading.Thread(target=_drive, args=(opa, rate, stop, ids[k], k), daemon=True)
+                for k, opa in enumerate(opas)
+            ]
+            started = time.monotonic()
+            for driver in drivers:
+                driver.start()
+            time.sleep(restart_at)
+            collectors[0].kill()
+            killed_at = time.monotonic() - started
+            time.sleep(down_for)
+            collectors[0].start()
+            back_at = time.monotonic() - started
+            time.sleep(max(0.0, seconds - (time.monotonic() - started)))
+            stop.set()
+            for driver in drivers:
+                driver.join(30)
+            decided_for = time.monotonic() - started
+            issued = [i for per in ids for i in per]
+            # Every agent flushes within a few upload cycles; wait for the last row.
+            deadline = time.monotonic() + 90
+            stored = 0
+            while time.monotonic() < deadline:
+                stored = _one(server, url, "SELECT count(*) FROM decisions")
+                if stored >= len(issued):
+                    break
+                time.sleep(0.5)
+            all_stored_at = time.monotonic() - started
+            time.sleep(3)  # a few more upload cycles: nothing may arrive twice
+            rows = _one(server, url, "SELECT count(*) FROM decisions")
+            distinct = _one(server, url, "SELECT count(DISTINCT decision_id) FROM decisions")
+            stored_ids = {r[0] for r in _rows(server, url, "SELECT decision_id FROM decisions")}
+        finally:
+            stop.set()
+            for opa in opas:
+                opa.stop()
+            balancer.stop()
+            for collector in collectors:
+                collector.stop()
+    lat = sorted(balancer.latencies)
+    figures = {
+        "agents": agents,
+        "seconds": round(decided_for, 1),
+        "rate_per_agent": rate,
+        "resend_share": resend,
+        "durable": durable,
+        "decisions": len(issued),
+        "unique_decision_ids": len(set(issued)),
+        "rows": rows,
+        "distinct_rows": distinct,
+        "missing": len(set(issued) - stored_ids),
+        "unexpected": len(stored_ids - set(issued)),
+        "added_by_collectors": balancer.added,
+        "duplicates_refused": balancer.duplicates,
+        "uploads": balancer.uploads,
+        "uploads_resent_to_other_collector": balancer.resent,
+        "uploads_failed_over": balancer.failovers,
+        "uploads_no_collector": balancer.refused,
+        "collector_killed_at_s": round(killed_at, 1),
+        "collector_back_at_s": round(back_at, 1),
+        "all_stored_at_s": round(all_stored_at, 1),
+        "decisions_per_s_stored": round(rows / all_stored_at, 1),
+        "upload_latency_ms_p50": round(1000 * statistics.median(lat), 1) if lat else None,
+        "upload_latency_ms_p99": round(1000 * lat[int(0.99 * (len(lat) - 1))], 1) if lat else None,
+        "upload_latency_ms_max": round(1000 * lat[-1], 1) if lat else None,
+    }
+    assert figures["unique_decision_ids"] == figures["decisions"], figures
+    assert figures["missing"] == 0, figures
+    assert figures["unexpected"] == 0, figures
+    assert rows == distinct == len(issued), figures
+    # A killed collector may have committed a batch it never answered: the balancer then
+    # re-sent it, and the other collector counted it a duplicate. Never more than the rows.
+    assert balancer.added <= rows, figures
+    return figures
+
+
+def _rows(server: PostgresServer, url: str, sql: str) -> list[tuple[Any, ...]]:
+    import psycopg  # noqa: PLC0415
+
+    with psycopg.connect(url, password=server.app_password) as conn:
+        return conn.execute(sql.encode()).fetchall()
+
+
+def _one(server: PostgresServer, url: str, sql: str) -> int:
+    return int(_rows(server, url, sql)[0][0])
+
+
+def _markdown(figures: dict[str, Any], command: str) -> str:
+    rows = "\n".join(f"| {k} | {v} |" for k, v in figures.items())
+    return f"""# PostgreSQL store: scale test (issue 18)
+
+`{command}` on {time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}, on the shared
+2-core development machine (other work running), PostgreSQL 15 with fsync on.
+
+{figures["agents"]} real `opa run` agents decided for {figures["seconds"]} s (about
+{figures["rate_per_agent"]:g} decisions/s each) and shipped decision logs through a
+round-robin balancer to two `trustpolicy collect` processes on one PostgreSQL database;
+{int(100 * figures["resend_share"])}% of uploads were sent to the other collector as well,
+and collector A was killed (SIGKILL) at {figures["collector_killed_at_s"]} s and back at
+{figures["collector_back_at_s"]} s. Every decision was stored exactly once:
+{figures["rows"]} rows, {figures["distinct_rows"]} distinct decision IDs, {figures["missing"]}
+missing, {figures["duplicates_refused"]} duplicate events refused by the unique key.
+
+| figure | value |
+|---|---|
+{rows}
+
+`decisions_per_s_stored` is rows over the time from the first decision to the last row
+stored (it includes the agents' 1-2 s upload delay); upload latency is measured at the
+balancer, per upload answered 2xx (a failed-over upload includes its failed attempt).
+"""
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--agents", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--rate", type=float, default=40.0, help="decisions/s per agent")
+    parser.add_argument("--resend", type=float, default=0.2)
+    parser.add_argument("--quick", action="store_true", help="2 agents, 8 s, no files written")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "PG_SCALE.md")
+    args = parser.parse_args()
+    if args.quick:
+        args.agents, args.seconds = 2, 8.0
+    import tempfile  # noqa: PLC0415
+
+    with tempfile.TemporaryDirectory(prefix="pg-scale-") as tmp:
+        figures = run_scale(
+            agents=args.agents,
+            seconds=args.seconds,
+            rate=args.rate,
+            resend=args.resend,
+            work=Path(tmp),
+        )
+    print(json.dumps(figures, indent=2))
+    if not args.quick:
+        command = "python bench/pg_scale.py " + " ".join(sys.argv[1:])
+        args.out.write_text(_markdown(figures, command.strip()))
+        args.out.with_suffix(".json").write_text(json.dumps(figures, indent=2) + "\n")
+        print(f"written {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
