@@ -82,6 +82,7 @@ DOCUMENTED = {
         "policies_dir", "provisions", "read_token", "stage_policies",
     ],
     "docs/trust-act.md": ["Decision", "Outcome", "disposition", "provisions"],
+    "docs/records-database.md": ["Collector", "DecisionStore"],
     "bench/README.md": ["AsyncClient", "Client", "DecisionRequest", "LocalOPA", "build_bundle"],
 }  # fmt: skip
 
