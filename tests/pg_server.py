@@ -96,6 +96,7 @@ class PostgresServer:
         self._user = _run_user()
         self._tmp: Path | None = None
         self._names = itertools.count(1)
+        self._options = ""
 
     @property
     def data(self) -> Path:
@@ -149,12 +150,10 @@ class PostgresServer:
         )
         if not self.durable:
             options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        self._options = options
         for _attempt in range(5):
             self.port = _free_port()
-            proc = self._pg(
-                "pg_ctl", "-D", self.data, "-l", self.log, "-w", "-t", "60",
-                "-o", f"{options} -p {self.port}", "start", check=False,
-            )  # fmt: skip
+            proc = self._start()
             if proc.returncode == 0:
                 break
         else:
@@ -189,9 +188,19 @@ class PostgresServer:
             conn.execute(f"CREATE DATABASE {name} OWNER {APP_USER}")
         return self.url(name)
 
+    def _start(self) -> subprocess.CompletedProcess[str]:
+        # -l: the server's output goes to its log, not to our pipe (which would stay open).
+        return self._pg(
+            "pg_ctl", "-D", self.data, "-l", self.log, "-w", "-t", "60",
+            "-o", f"{self._options} -p {self.port}", "start", check=False,
+        )  # fmt: skip
+
     def restart(self) -> None:
-        """Stop the server (fast) and start it again on the same port and data."""
-        self._pg("pg_ctl", "-D", self.data, "-m", "fast", "-w", "restart")
+        """Stop the server (fast: every connection is cut) and start it on the same port."""
+        self._pg("pg_ctl", "-D", self.data, "-m", "fast", "-w", "-t", "60", "stop")
+        proc = self._start()
+        if proc.returncode != 0:
+            raise RuntimeError(f"pg_ctl start failed: {proc.stderr}")
 
     def stop(self) -> None:
         """Stop the server (fast shutdown) and remove its directory."""

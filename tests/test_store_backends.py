@@ -339,3 +339,47 @@ def test_two_collectors_on_one_database_store_each_decision_once(
         postgres, url, "SELECT count(*), count(DISTINCT decision_id) FROM decisions"
     )
     assert rows == [(len(ids), len(ids))]
+
+
+# -- operations: the documented grants, a database restart ----------------------------------
+
+
+def test_collector_and_reporter_roles_work_with_only_the_documented_grants(
+    postgres: PostgresServer,
+) -> None:
+    """The GRANTs of docs/records-database.md are enough for a collector and a report."""
+    url = postgres.new_database("grants")
+    dbname = url.rsplit("/", 1)[1]
+    with DecisionStore(url, password=postgres.app_password, migrate=True):
+        pass
+    doc = (ROOT / "docs" / "records-database.md").read_text()
+    grants = [line for line in doc.splitlines() if line.startswith("GRANT ")]
+    assert len(grants) == 5
+    with postgres.admin() as conn:
+        for role in ("collector", "reporter"):
+            conn.execute(f"DROP ROLE IF EXISTS {role}".encode())
+            conn.execute(f"CREATE ROLE {role} LOGIN PASSWORD 'pw-{role}'".encode())
+    with postgres.admin(dbname) as conn:
+        for grant in grants:
+            conn.execute(grant.replace("DATABASE trustpolicy", f"DATABASE {dbname}").encode())
+    collector_url = postgres.url(dbname, "collector")
+    with DecisionStore(collector_url, password="pw-collector") as store:
+        assert store.add("a", [event("g-1"), event("g-2")]).added == 2
+        assert store.add("a", [event("g-1")]).duplicates == 1
+        store.record_status("a", {"ok": True})
+        store.record_status("a", {"ok": False})
+        assert store.count() == 2
+    with DecisionStore(postgres.url(dbname, "reporter"), password="pw-reporter") as report:
+        assert [d.decision_id for d in report.decisions()] == ["g-1", "g-2"]
+        assert report.agent_status() == {"a": {"ok": False}}
+        with pytest.raises(CollectorError, match="permission denied"):
+            report.add("a", [event("g-3")])
+
+
+def test_store_carries_on_after_the_database_restarts(postgres: PostgresServer) -> None:
+    url = postgres.new_database("restart")
+    with DecisionStore(url, password=postgres.app_password, migrate=True) as store:
+        assert store.add("a", [event("r-1")]).added == 1
+        postgres.restart()  # every pooled connection is cut
+        assert store.add("a", [event("r-1"), event("r-2")]).added == 1
+        assert store.count() == 2
