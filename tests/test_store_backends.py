@@ -383,3 +383,41 @@ def test_store_carries_on_after_the_database_restarts(postgres: PostgresServer) 
         postgres.restart()  # every pooled connection is cut
         assert store.add("a", [event("r-1"), event("r-2")]).added == 1
         assert store.count() == 2
+
+
+def test_report_from_postgresql_is_the_report_from_sqlite(
+    postgres: PostgresServer, tmp_path: Path
+) -> None:
+    """The same uploads into both backends give the same report, byte for byte."""
+    detainer = {
+        "action": "receive_detainer",
+        "actor": {"agency": "BPD", "role": "police_officer", "district": "C-11"},
+        "counterpart": {"agency": "ICE-ERO"},
+        "authority": [{"type": "civil_detainer", "issued_by": "ice_officer"}],
+    }
+    events = [
+        {
+            **event(f"p-{i}", f"2025-{month:02d}-0{1 + i % 9}T1{i % 10}:00:00.{i:06d}123Z"),
+            "input": detainer,
+            "result": {"outcome": outcome, "obligations": [{"rule": "BTA-RPT-01"}]},
+        }
+        for i, (month, outcome) in enumerate(
+            [(1, "allow"), (3, "allow"), (3, "deny"), (7, "escalate"), (12, "allow")] * 4
+        )
+    ]
+    url = postgres.new_database("parity")
+    with DecisionStore(url, password=postgres.app_password, migrate=True) as pg:
+        pg.add("c11", events[:11])
+        pg.add("c11", events[5:])
+    sqlite = tmp_path / "d.sqlite"
+    with DecisionStore(sqlite) as lite, DecisionStore(url, password=postgres.app_password) as pg:
+        lite.add("c11", events)
+        assert lite.decisions() == pg.decisions()
+        assert lite.count() == pg.count() == len(events)
+    env = {"TRUSTPOLICY_DB_PASSWORD": postgres.app_password}
+    for fmt in ("markdown", "html"):
+        from_pg = trustpolicy("report", "--year", "2025", "--format", fmt, "--db", url, env=env)
+        from_lite = trustpolicy("report", "--year", "2025", "--format", fmt, "--db", sqlite)
+        assert from_pg.returncode == from_lite.returncode == 0, from_pg.stderr
+        assert from_pg.stdout == from_lite.stdout
+    assert "20 decisions were logged" in from_lite.stdout
