@@ -230,6 +230,56 @@ def _drive(opa: LocalOPA, rate: float, stop: threading.Event, ids: list[str], se
     session.close()
 
 
+def _ceiling(lb: str, tokens: dict[str, str], seconds: float, batch: int, sent: list[str]) -> float:
+    """Post synthetic uploads of ``batch`` events from one thread per agent for ``seconds``.
+
+    What the two collectors and the database take when the agents are not the limit.
+    Returns the elapsed time; the IDs sent are appended to ``sent``.
+    """
+    import gzip  # noqa: PLC0415
+    import uuid  # noqa: PLC0415
+
+    stop = threading.Event()
+    lock = threading.Lock()
+
+    def post(token: str, seed: int) -> None:
+        rng = random.Random(seed)
+        session = requests.Session()
+        headers = {"Authorization": f"Bearer {token}", "Content-Encoding": "gzip"}
+        while not stop.is_set():
+            ids = [str(uuid.uuid4()) for _ in range(batch)]
+            events = [
+                {
+                    "decision_id": i,
+                    "path": "trustpolicy/decision",
+                    "input": rng.choice(EXAMPLES),
+                    "result": {"outcome": "deny", "violations": [{"rule": "BTA-DET-01"}]},
+                    "timestamp": "2026-06-01T12:00:00.123456789Z",
+                    "bundles": {"trustpolicy": {"revision": "scale"}},
+                }
+                for i in ids
+            ]
+            body = gzip.compress(json.dumps(events).encode())
+            resp = session.post(lb + "/logs", data=body, headers=headers, timeout=60)
+            if resp.ok:
+                with lock:
+                    sent.extend(ids)
+        session.close()
+
+    threads = [
+        threading.Thread(target=post, args=(token, k), daemon=True)
+        for k, token in enumerate(tokens.values())
+    ]
+    start = time.monotonic()
+    for thread in threads:
+        thread.start()
+    time.sleep(seconds)
+    stop.set()
+    for thread in threads:
+        thread.join(90)
+    return time.monotonic() - start
+
+
 def run_scale(
     *,
     agents: int = 8,
@@ -240,6 +290,8 @@ def run_scale(
     down_for: float = 3.0,
     work: Path,
     durable: bool = True,
+    ceiling: float = 0.0,
+    batch: int = 100,
 ) -> dict[str, Any]:
     """Run the scale test; return its figures (raises AssertionError if any decision is off)."""
     restart_at = seconds / 2 if restart_at is None else restart_at
@@ -311,6 +363,31 @@ def run_scale(
             rows = _one(server, url, "SELECT count(*) FROM decisions")
             distinct = _one(server, url, "SELECT count(DISTINCT decision_id) FROM decisions")
             stored_ids = {r[0] for r in _rows(server, url, "SELECT decision_id FROM decisions")}
+            ceiling_figures: dict[str, Any] = {}
+            if ceiling > 0:
+                agents_latencies, balancer.latencies = balancer.latencies, []
+                added_before = balancer.added
+                synthetic: list[str] = []
+                took = _ceiling(lb, tokens, ceiling, batch, synthetic)
+                total = _one(server, url, "SELECT count(*) FROM decisions")
+                total_distinct = _one(
+                    server, url, "SELECT count(DISTINCT decision_id) FROM decisions"
+                )
+                assert total == total_distinct == rows + len(synthetic), (total, len(synthetic))
+                clat = sorted(balancer.latencies)
+                ceiling_figures = {
+                    "ceiling_seconds": round(took, 1),
+                    "ceiling_batch": batch,
+                    "ceiling_decisions": len(synthetic),
+                    "ceiling_decisions_per_s_stored": round(len(synthetic) / took, 1),
+                    "ceiling_added_by_collectors": balancer.added - added_before,
+                    "ceiling_upload_latency_ms_p50": round(1000 * statistics.median(clat), 1),
+                    "ceiling_upload_latency_ms_p99": round(
+                        1000 * clat[int(0.99 * (len(clat) - 1))], 1
+                    ),
+                    "ceiling_rows_total": total,
+                }
+                balancer.latencies = agents_latencies
         finally:
             stop.set()
             for opa in opas:
@@ -344,6 +421,7 @@ def run_scale(
         "upload_latency_ms_p50": round(1000 * statistics.median(lat), 1) if lat else None,
         "upload_latency_ms_p99": round(1000 * lat[int(0.99 * (len(lat) - 1))], 1) if lat else None,
         "upload_latency_ms_max": round(1000 * lat[-1], 1) if lat else None,
+        **ceiling_figures,
     }
     assert figures["unique_decision_ids"] == figures["decisions"], figures
     assert figures["missing"] == 0, figures
@@ -368,6 +446,16 @@ def _one(server: PostgresServer, url: str, sql: str) -> int:
 
 def _markdown(figures: dict[str, Any], command: str) -> str:
     rows = "\n".join(f"| {k} | {v} |" for k, v in figures.items())
+    ceiling = ""
+    if "ceiling_decisions" in figures:
+        ceiling = f"""
+The agents' decision rate, not the store, sets that figure on this machine. To measure the
+store, one thread per agent then posted synthetic uploads of {figures["ceiling_batch"]}
+events through the same balancer (same re-send share) for {figures["ceiling_seconds"]} s:
+{figures["ceiling_decisions_per_s_stored"]} decisions/s stored, upload latency p50
+{figures["ceiling_upload_latency_ms_p50"]} ms and p99 {figures["ceiling_upload_latency_ms_p99"]} ms;
+again every decision exactly once ({figures["ceiling_rows_total"]} rows in all, all distinct).
+"""
     return f"""# PostgreSQL store: scale test (issue 18)
 
 `{command}` on {time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}, on the shared
@@ -386,6 +474,7 @@ missing, {figures["duplicates_refused"]} duplicate events refused by the unique 
 |---|---|
 {rows}
 
+{ceiling}
 `decisions_per_s_stored` is rows over the time from the first decision to the last row
 stored (it includes the agents' 1-2 s upload delay); upload latency is measured at the
 balancer, per upload answered 2xx (a failed-over upload includes its failed attempt).
@@ -398,11 +487,15 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--rate", type=float, default=40.0, help="decisions/s per agent")
     parser.add_argument("--resend", type=float, default=0.2)
+    parser.add_argument(
+        "--ceiling", type=float, default=10.0, help="then s of synthetic uploads (0: none)"
+    )
+    parser.add_argument("--batch", type=int, default=100, help="events per synthetic upload")
     parser.add_argument("--quick", action="store_true", help="2 agents, 8 s, no files written")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "PG_SCALE.md")
     args = parser.parse_args()
     if args.quick:
-        args.agents, args.seconds = 2, 8.0
+        args.agents, args.seconds, args.ceiling = 2, 8.0, 3.0
     import tempfile  # noqa: PLC0415
 
     with tempfile.TemporaryDirectory(prefix="pg-scale-") as tmp:
@@ -412,6 +505,8 @@ def main() -> int:
             rate=args.rate,
             resend=args.resend,
             work=Path(tmp),
+            ceiling=args.ceiling,
+            batch=args.batch,
         )
     print(json.dumps(figures, indent=2))
     if not args.quick:
