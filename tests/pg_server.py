@@ -18,6 +18,7 @@ import secrets
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any, Self
@@ -26,6 +27,16 @@ import psycopg
 
 APP_USER = "trustpolicy"
 _SUPERUSER = "postgres"
+# Stops the server and removes its directory once the process that started it is gone
+# (pytest killed by a timeout runs no teardown): no cluster outlives its test run.
+_WATCHDOG = """
+import os, shutil, subprocess, sys, time
+parent, tmp, stop = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
+while os.getppid() == parent:
+    time.sleep(1)
+subprocess.run(stop, capture_output=True, check=False, timeout=120)
+shutil.rmtree(tmp, ignore_errors=True)
+"""
 
 
 class PostgresNotFound(RuntimeError):
@@ -97,6 +108,7 @@ class PostgresServer:
         self._tmp: Path | None = None
         self._names = itertools.count(1)
         self._options = ""
+        self._watchdog: subprocess.Popen[bytes] | None = None
 
     @property
     def data(self) -> Path:
@@ -160,6 +172,14 @@ class PostgresServer:
             text = self.log.read_text(errors="replace") if self.log.exists() else ""
             self.stop()
             raise RuntimeError(f"pg_ctl start failed: {proc.stderr}\n{text[-2000:]}")
+        stop = self._cmd(self.bindir / "pg_ctl", "-D", self.data, "-m", "immediate", "stop")
+        self._watchdog = subprocess.Popen(
+            [sys.executable, "-c", _WATCHDOG, str(os.getpid()), str(self._tmp), *stop],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,  # a signal to our process group does not reach it
+        )
         with self.admin() as conn:
             conn.execute(f"CREATE ROLE {APP_USER} LOGIN PASSWORD '{self.app_password}'")
         return self
@@ -204,6 +224,10 @@ class PostgresServer:
 
     def stop(self) -> None:
         """Stop the server (fast shutdown) and remove its directory."""
+        if self._watchdog is not None:
+            self._watchdog.kill()
+            self._watchdog.wait(10)
+            self._watchdog = None
         if self._tmp is None:
             return
         if (self.data / "postmaster.pid").exists():
