@@ -65,8 +65,8 @@ PUBLIC_API = [
     "build_bundle", "collector_app", "disposition", "file_hash", "find_tool",
     "format_provisions", "generate_signing_key", "generate_token", "load_tokens",
     "policies_dir", "project_input", "project_root", "provisions", "read_bundle", "read_token",
-    "run_policy_tests", "sign_bundle", "signatures_file", "stage_policies", "token_sha256",
-    "verify_bundle", "write_agent_config",
+    "registration_problems", "run_policy_tests", "sign_bundle", "signatures_file",
+    "stage_policies", "token_sha256", "verify_bundle", "write_agent_config",
 ]  # fmt: skip
 
 #: Names the README and docs/ use as Python API (checked against the files below too).

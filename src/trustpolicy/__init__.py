@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from trustpolicy.authoring._policy_tests import PolicyTest, PolicyTestReport, run_policy_tests
 from trustpolicy.authoring._provisions import Provision, format_provisions, provisions
+from trustpolicy.authoring._registration import registration_problems
 from trustpolicy.bundles._agent_config import agent_config, write_agent_config
 from trustpolicy.bundles._bundle import BUNDLE_ROOTS, Bundle, BundleInfo, build_bundle, read_bundle
 from trustpolicy.bundles._bundle_server import (
@@ -164,6 +165,7 @@ __all__ = [
     "provisions",
     "read_bundle",
     "read_token",
+    "registration_problems",
     "run_policy_tests",
     "sign_bundle",
     "signatures_file",

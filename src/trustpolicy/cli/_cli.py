@@ -17,6 +17,7 @@ import click
 
 from trustpolicy.authoring._policy_tests import run_policy_tests
 from trustpolicy.authoring._provisions import format_provisions, provisions
+from trustpolicy.authoring._registration import registration_problems
 from trustpolicy.cli._cli_bundle import agent_config_command, bundle
 from trustpolicy.cli._cli_common import (
     EXIT_FAILED,
@@ -167,10 +168,13 @@ def provisions_command(*, policies: Path | None, fmt: str) -> int:
 def test_command(*, policies: Path | None, threshold: float) -> int:
     """Run the policy tests with coverage (``opa test --coverage``); for policy authors.
 
-    Exits 1 when a test fails or coverage is below the threshold (100% by default), and
-    lists the failing tests and the lines no test covers.
+    Exits 1 when a test fails, coverage is below the threshold (100% by default), or a
+    provision package would never reach the decision (it defines no violations,
+    escalations or obligations, or names no version of the law); lists each.
     """
-    report = run_policy_tests(policies or policies_dir(), threshold=threshold)
+    tree = policies or policies_dir()
+    report = run_policy_tests(tree, threshold=threshold)
+    unregistered = registration_problems(tree)
     passed = len(report.tests) - len(report.failed)
     click.echo(f"tests: {passed}/{len(report.tests)} passed")
     for failed in report.failed:
@@ -181,7 +185,9 @@ def test_command(*, policies: Path | None, threshold: float) -> int:
         click.echo(f"coverage: {report.coverage:.2f}% (threshold {threshold:g}%)")
     for name, rows in report.uncovered:
         click.echo(f"  not covered: {name}: lines {', '.join(map(str, rows))}")
-    return 0 if report.ok else EXIT_FAILED
+    for problem in unregistered:
+        click.echo(f"  not registered: {problem}")
+    return 0 if report.ok and not unregistered else EXIT_FAILED
 
 
 @cli.command(
