@@ -364,8 +364,17 @@ def run_scale(
             distinct = _one(server, url, "SELECT count(DISTINCT decision_id) FROM decisions")
             stored_ids = {r[0] for r in _rows(server, url, "SELECT decision_id FROM decisions")}
             ceiling_figures: dict[str, Any] = {}
+            counted = {
+                "added": balancer.added,
+                "duplicates": balancer.duplicates,
+                "uploads": balancer.uploads,
+                "resent": balancer.resent,
+                "failovers": balancer.failovers,
+                "refused": balancer.refused,
+            }
+            lat = sorted(balancer.latencies)
             if ceiling > 0:
-                agents_latencies, balancer.latencies = balancer.latencies, []
+                balancer.latencies = []
                 added_before = balancer.added
                 synthetic: list[str] = []
                 took = _ceiling(lb, tokens, ceiling, batch, synthetic)
@@ -387,7 +396,6 @@ def run_scale(
                     ),
                     "ceiling_rows_total": total,
                 }
-                balancer.latencies = agents_latencies
         finally:
             stop.set()
             for opa in opas:
@@ -395,7 +403,6 @@ def run_scale(
             balancer.stop()
             for collector in collectors:
                 collector.stop()
-    lat = sorted(balancer.latencies)
     figures = {
         "agents": agents,
         "seconds": round(decided_for, 1),
@@ -408,12 +415,12 @@ def run_scale(
         "distinct_rows": distinct,
         "missing": len(set(issued) - stored_ids),
         "unexpected": len(stored_ids - set(issued)),
-        "added_by_collectors": balancer.added,
-        "duplicates_refused": balancer.duplicates,
-        "uploads": balancer.uploads,
-        "uploads_resent_to_other_collector": balancer.resent,
-        "uploads_failed_over": balancer.failovers,
-        "uploads_no_collector": balancer.refused,
+        "added_by_collectors": counted["added"],
+        "duplicates_refused": counted["duplicates"],
+        "uploads": counted["uploads"],
+        "uploads_resent_to_other_collector": counted["resent"],
+        "uploads_failed_over": counted["failovers"],
+        "uploads_no_collector": counted["refused"],
         "collector_killed_at_s": round(killed_at, 1),
         "collector_back_at_s": round(back_at, 1),
         "all_stored_at_s": round(all_stored_at, 1),
@@ -429,7 +436,7 @@ def run_scale(
     assert rows == distinct == len(issued), figures
     # A killed collector may have committed a batch it never answered: the balancer then
     # re-sent it, and the other collector counted it a duplicate. Never more than the rows.
-    assert balancer.added <= rows, figures
+    assert counted["added"] <= rows, figures
     return figures
 
 
