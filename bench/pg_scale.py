@@ -429,6 +429,7 @@ def run_scale(
         "upload_latency_ms_p99": round(1000 * lat[int(0.99 * (len(lat) - 1))], 1) if lat else None,
         "upload_latency_ms_max": round(1000 * lat[-1], 1) if lat else None,
         **ceiling_figures,
+        "load_average": " ".join(f"{x:.1f}" for x in os.getloadavg()),
     }
     assert figures["unique_decision_ids"] == figures["decisions"], figures
     assert figures["missing"] == 0, figures
@@ -451,41 +452,51 @@ def _one(server: PostgresServer, url: str, sql: str) -> int:
     return int(_rows(server, url, sql)[0][0])
 
 
-def _markdown(figures: dict[str, Any], command: str) -> str:
-    rows = "\n".join(f"| {k} | {v} |" for k, v in figures.items())
-    ceiling = ""
-    if "ceiling_decisions" in figures:
-        ceiling = f"""
-The agents' decision rate, not the store, sets that figure on this machine. To measure the
-store, one thread per agent then posted synthetic uploads of {figures["ceiling_batch"]}
-events through the same balancer (same re-send share) for {figures["ceiling_seconds"]} s:
-{figures["ceiling_decisions_per_s_stored"]} decisions/s stored, upload latency p50
-{figures["ceiling_upload_latency_ms_p50"]} ms and p99 {figures["ceiling_upload_latency_ms_p99"]} ms;
-again every decision exactly once ({figures["ceiling_rows_total"]} rows in all, all distinct).
-"""
-    return f"""# PostgreSQL store: scale test (issue 18)
-
-`{command}` on {time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}, on the shared
-2-core development machine (other work running), PostgreSQL 15 with fsync on.
-
-{figures["agents"]} real `opa run` agents decided for {figures["seconds"]} s (about
-{figures["rate_per_agent"]:g} decisions/s each) and shipped decision logs through a
-round-robin balancer to two `trustpolicy collect` processes on one PostgreSQL database;
-{int(100 * figures["resend_share"])}% of uploads were sent to the other collector as well,
-and collector A was killed (SIGKILL) at {figures["collector_killed_at_s"]} s and back at
-{figures["collector_back_at_s"]} s. Every decision was stored exactly once:
-{figures["rows"]} rows, {figures["distinct_rows"]} distinct decision IDs, {figures["missing"]}
-missing, {figures["duplicates_refused"]} duplicate events refused by the unique key.
-
-| figure | value |
-|---|---|
-{rows}
-
-{ceiling}
-`decisions_per_s_stored` is rows over the time from the first decision to the last row
-stored (it includes the agents' 1-2 s upload delay); upload latency is measured at the
-balancer, per upload answered 2xx (a failed-over upload includes its failed attempt).
-"""
+def _markdown(figures: dict[str, Any], command: str, when: str) -> str:
+    f = figures
+    rows = "\n".join(f"| {k} | {v} |" for k, v in f.items())
+    achieved = f["decisions"] / f["seconds"] / f["agents"]
+    text = [
+        "# PostgreSQL store: scale test (issue 18)",
+        "",
+        f"`{command}` on {when}, on the shared 2-core development machine (other work",
+        f"running: load average {f.get('load_average', '?')}), PostgreSQL 15 with fsync on.",
+        "",
+        f"{f['agents']} real `opa run` agents decided for {f['seconds']} s (paced at up to",
+        f"{f['rate_per_agent']:g} decisions/s each; {achieved:.1f}/s each achieved) and shipped",
+        "their decision logs through a round-robin balancer to two `trustpolicy collect`",
+        f"processes on one PostgreSQL database; {int(100 * f['resend_share'])}% of the uploads",
+        "were sent to the other collector as well, and collector A was killed (SIGKILL) at",
+        f"{f['collector_killed_at_s']} s and back at {f['collector_back_at_s']} s.",
+        f"**Every decision was stored exactly once**: {f['rows']} rows, {f['distinct_rows']}",
+        f"distinct decision IDs, {f['missing']} missing, {f['duplicates_refused']} duplicate",
+        f"events refused by the unique key; {f['decisions_per_s_stored']} decisions/s stored,",
+        f"upload latency p99 {f['upload_latency_ms_p99']} ms.",
+    ]
+    if "ceiling_decisions" in f:
+        text += [
+            "",
+            "The agents' decision rate, not the store, sets that figure on this machine. To",
+            "measure the store, one thread per agent then posted synthetic uploads of",
+            f"{f['ceiling_batch']} events through the same balancer (same re-send share) for",
+            f"{f['ceiling_seconds']} s: **{f['ceiling_decisions_per_s_stored']} decisions/s",
+            f"stored**, upload latency p50 {f['ceiling_upload_latency_ms_p50']} ms and p99",
+            f"{f['ceiling_upload_latency_ms_p99']} ms; again every decision exactly once",
+            f"({f['ceiling_rows_total']} rows in all, all distinct).",
+        ]
+    text += [
+        "",
+        "| figure | value |",
+        "|---|---|",
+        rows,
+        "",
+        "`decisions_per_s_stored` is rows over the time from the first decision to the last",
+        "row stored (it includes the agents' 1-2 s upload delay); upload latency is measured",
+        "at the balancer, per upload answered 2xx (a failed-over upload includes its failed",
+        "attempt).",
+        "",
+    ]
+    return "\n".join(text)
 
 
 def main() -> int:
@@ -518,7 +529,8 @@ def main() -> int:
     print(json.dumps(figures, indent=2))
     if not args.quick:
         command = "python bench/pg_scale.py " + " ".join(sys.argv[1:])
-        args.out.write_text(_markdown(figures, command.strip()))
+        when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+        args.out.write_text(_markdown(figures, command.strip(), when))
         args.out.with_suffix(".json").write_text(json.dumps(figures, indent=2) + "\n")
         print(f"written {args.out}")
     return 0
