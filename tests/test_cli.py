@@ -269,7 +269,7 @@ def test_provisions_table_reads_metadata_lifts_and_test_counts(fixture_policies)
                     "EXC-CONSULAR-NOTICE"}  # fmt: skip
     assert set(rows) == expected_ids
     inq = rows["BTA-INQ-01"]
-    assert inq["exceptions"] == ["EXC-CRIMINAL-ELEMENT", "EXC-VISA-CERT"]
+    assert inq["exceptions"] == ["EXC-CONSULAR-NOTICE", "EXC-CRIMINAL-ELEMENT", "EXC-VISA-CERT"]
     assert inq["confidence"] == "reported"
     assert inq["citation"].startswith("Boston Code § 11-1.9")
     assert rows["EXC-HSI-CRIMINAL"]["lifts"] == ["BTA-INFO-01", "BTA-INFO-02"]

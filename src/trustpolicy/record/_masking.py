@@ -1,105 +1,89 @@
 """The decision-log allow-list: what of a decision's input and result may be stored.
 
-The agent's ``system.log.mask`` policy removes personal fields; the collector projects the
-input onto the same allow-list again, so a misconfigured agent still cannot put an
-immigration status, a name or a case number into the store.
+The agent's ``system.log.mask`` policy projects the logged input onto the input schema in
+the bundle; the collector projects it onto the same schema again (the copy in this package),
+so a misconfigured agent still cannot put an immigration status, a name or a case number
+into the store. One source: the schema; a test keeps this walk and the Rego mask identical.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+import re
+from typing import TYPE_CHECKING, Any
+
+from trustpolicy.contract._limits import _INPUT_SCHEMA, _python_pattern
+from trustpolicy.contract._models import _is_rfc3339
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 __all__ = ["project_input"]
 
-_AGENCIES = frozenset(
-    {"ICE-ERO", "ICE-HSI", "CBP", "USCIS", "FBI", "DEA", "ATF", "USMS"}
-    | {"STATE_POLICE", "CITY_DEPARTMENT", "COURT", "OTHER"}
-)
-_INFORMATION = frozenset(
-    {"name", "date_of_birth", "home_address", "work_address", "phone", "physical_description"}
-    | {"photo", "incident_report", "release_date", "custody_status", "immigration_status"}
-    | {"citizenship", "criminal_history", "aggregate_statistics"}
-)
-# The same allow-list as policies/system/log/mask.rego: a frozenset is an enumeration,
-# str/bool a type, a dict a nested object, a one-element list a list of that element.
-_KEPT_FIELDS: dict[str, Any] = {
-    "action": frozenset(
-        {"inquire_status", "detain", "arrest", "transfer_custody", "share_information"}
-        | {"commit_resources", "perform_immigration_function", "join_operation"}
-        | {"receive_detainer"}
-    ),
-    "actor": {
-        "agency": str,
-        "role": frozenset({"police_officer", "city_employee"}),
-        "district": str,
-    },
-    "subject": {
-        "role": frozenset(
-            {"suspect", "arrestee", "victim", "witness", "caller", "worker", "other"}
-        ),
-        "in_custody": bool,
-        "eligible_for_release": bool,
-    },
-    "counterpart": {"agency": _AGENCIES, "forwards_to": [_AGENCIES]},
-    "authority": [
-        {
-            "type": frozenset(
-                {"civil_detainer", "ice_administrative_warrant", "removal_order"}
-                | {"judicial_criminal_warrant", "judicial_order", "state_criminal_warrant"}
-                | {"criminal_probable_cause"}
-            ),
-            "issued_by": frozenset(
-                {"federal_judge", "state_judge", "magistrate", "immigration_judge", "ice_officer"}
-            ),
-        }
-    ],
-    "purpose": frozenset(
-        {"civil_immigration_enforcement", "criminal_investigation", "visa_certification"}
-        | {"criminal_history_check", "public_safety", "statistics", "benefit_eligibility", "other"}
-    ),
-    "criminal_case": {
-        "category": frozenset(
-            {"human_trafficking", "narcotics", "weapons", "cybercrime", "financial"}
-            | {"document_fraud", "gang", "child_exploitation", "illegal_reentry", "other"}
-        )
-    },
-    "information": [_INFORMATION],
-    "operation": {
-        "primary_purpose": frozenset(
-            {"immigration_enforcement", "criminal_enforcement", "public_safety"}
-        ),
-        "partner": _AGENCIES,
-    },
-}
+#: What stands in for a criminal case number: the case exists (the fact a decision reads),
+#: its number is not kept. The same marker as ``system.log.case_marker`` in the bundle.
+CASE_MARKER = "on-file"
+
+_SCHEMA: Mapping[str, Any] = _INPUT_SCHEMA
 _RESULT_LISTS = ("violations", "exceptions", "escalations", "obligations")
-_RESULT_ENTRY_KEYS = ("rule", "title", "citation", "confidence", "lifts", "lifted")
+_RESULT_ENTRY_KEYS = ("rule", "title", "citation", "confidence", "version", "lifts", "lifted")
 _OUTCOMES = frozenset({"allow", "deny", "escalate"})
 
 
-def _leaf(spec: Any, value: Any) -> bool:
-    if isinstance(spec, frozenset):
-        return isinstance(value, str) and value in spec
-    if spec is bool:
+@functools.cache
+def _pattern(go: str) -> re.Pattern[str]:
+    return re.compile(_python_pattern(go), re.ASCII)
+
+
+def _leaf(spec: Mapping[str, Any], value: Any) -> bool:
+    """``value`` is a scalar the schema accepts: its enumeration, type, length, pattern, format."""
+    if "enum" in spec:
+        return isinstance(value, str) and value in spec["enum"]
+    if spec.get("type") == "boolean":
         return isinstance(value, bool)
-    return spec is str and isinstance(value, str)
+    if spec.get("type") != "string" or not isinstance(value, str):
+        return False
+    if not spec.get("minLength", 0) <= len(value) <= spec.get("maxLength", 0):
+        return False
+    if "pattern" in spec and not _pattern(spec["pattern"]).search(value):
+        return False
+    return spec.get("format") != "date-time" or _is_rfc3339(value)
 
 
-def _project(spec: Any, value: Any) -> Any:
-    """``value`` reduced to ``spec``, or ``None`` when nothing of it may be kept."""
-    if _leaf(spec, value):
-        return value
-    if isinstance(spec, dict) and isinstance(value, dict):
-        return {k: v for k, raw in value.items() if (v := _project(spec.get(k), raw)) is not None}
-    if isinstance(spec, list) and isinstance(value, list):
-        items = (_project(spec[0], item) for item in value)
+def _project(spec: Mapping[str, Any] | None, value: Any) -> Any:
+    """``value`` reduced to what ``spec`` accepts, or ``None`` when nothing of it may be kept."""
+    if spec is None:
+        return None
+    if spec.get("type") == "object":
+        if not isinstance(value, dict):
+            return None
+        props = spec.get("properties", {})
+        kept = {k: _project(props.get(k), v) for k, v in value.items()}
+        return {k: v for k, v in kept.items() if v is not None}
+    if spec.get("type") == "array":
+        if not isinstance(value, list):
+            return None
+        items = (_project(spec.get("items"), item) for item in value)
         return [item for item in items if item is not None]
-    return None
+    return value if _leaf(spec, value) else None
 
 
 def project_input(raw: Any) -> dict[str, Any]:
-    """Return the reportable projection of a decision input, as the mask policy does."""
-    kept = _project(_KEPT_FIELDS, raw)
-    return kept if isinstance(kept, dict) else {}
+    """Return the input as the decision-log mask logs it: projected onto the input schema.
+
+    The same walk as ``policies/system/log/mask.rego``: a field the schema does not define,
+    or a value outside its enumeration, type, length, pattern or format, is dropped; the
+    criminal case number becomes :data:`CASE_MARKER`. So a misconfigured agent still cannot
+    put a name, a case number or an immigration status into the store, and every fact a
+    decision depends on is kept for exact replay.
+    """
+    kept = _project(_SCHEMA, raw) if isinstance(raw, dict) else None
+    if not isinstance(kept, dict):
+        return {}
+    case = kept.get("criminal_case")
+    if isinstance(case, dict) and "id" in case:
+        case["id"] = CASE_MARKER
+    return kept
 
 
 def _project_result(raw: Any) -> dict[str, Any] | None:
