@@ -146,6 +146,8 @@ def missing_fact(doc: Input, version: str | None) -> str | None:  # noqa: PLR091
             return "purpose of a city employee's status look-up (BTA-RES-01)"
         if (
             doc.get("purpose") == "consular_notification"
+            # BTA-INQ-01, which the exception lifts, binds police officers only.
+            and doc["actor"].get("role") == "police_officer"
             and "in_custody" not in (subject or {})
             and "criminal_case" not in doc
         ):
