@@ -143,7 +143,7 @@ class CollectorProcess:
         self.name, self.port = name, port
         self.args = [sys.executable, "-m", "trustpolicy", "collect", "--db", url]
         self.args += ["--db-password-file", str(pwfile), "--tokens", str(tokens)]
-        self.args += ["--port", str(port)]
+        self.args += ["--key-file", str(work / "register.key"), "--port", str(port)]
         self.log = work / f"{name}.log"
         self.proc: subprocess.Popen[bytes] | None = None
 

@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from pg_cluster import Balancer, CollectorProcess, free_port  # noqa: E402
 
 from pg_server import PostgresServer  # noqa: E402
-from trustpolicy import LocalOPA, policies_dir  # noqa: E402
+from trustpolicy import LocalOPA, RegisterKey, policies_dir  # noqa: E402
 
 EXAMPLES = [e["input"] for e in json.loads((ROOT / "tests/data/worked-examples.json").read_text())]
 
@@ -130,6 +130,7 @@ def run_scale(
     restart_at = seconds / 2 if restart_at is None else restart_at
     tokens = {f"agent-{i}": f"scale-token-{i}-" + "k" * 24 for i in range(agents)}
     (work / "tokens.json").write_text(json.dumps(tokens))
+    RegisterKey.generate(work / "register.key")  # the collectors refuse to start without one
     with PostgresServer(durable=durable) as server:
         url = server.new_database("scale")
         pwfile = work / "db.pw"

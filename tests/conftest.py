@@ -117,3 +117,18 @@ def store_raw_text(url: str, tables: tuple[str, ...]) -> str:
         files = b"".join(p.read_bytes() for p in db.parent.glob(db.name + "*"))
         return json.dumps(rows) + files.decode("latin-1")
     return "\n".join(r[0] for t in tables for r in store_query(url, f"SELECT t::text FROM {t} t"))
+
+
+#: The detainer register's key in tests (the collector refuses to start without one).
+TEST_REGISTER_KEY = "5e" * 32
+
+
+@pytest.fixture(autouse=True)
+def register_key(monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test runs with a register key in the environment, as a deployed collector does.
+
+    A test of the refusal to start without a key removes it.
+    """
+    monkeypatch.delenv("TRUSTPOLICY_REGISTER_KEY_FILE", raising=False)
+    monkeypatch.setenv("TRUSTPOLICY_REGISTER_KEY", TEST_REGISTER_KEY)
+    return TEST_REGISTER_KEY

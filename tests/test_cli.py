@@ -198,7 +198,7 @@ print(json.dumps(out))
 """
 COMMANDS = [[], ["decide"], ["explain"], ["provisions"], ["test"], ["report"], ["serve"], ["demo"],
             ["bundle"], ["bundle", "build"], ["bundle", "sign"], ["bundle", "verify"],
-            ["bundle", "serve"], ["agent-config"]]  # fmt: skip
+            ["bundle", "serve"], ["agent-config"], ["impact"]]  # fmt: skip
 
 
 def test_every_command_has_help_with_an_example() -> None:

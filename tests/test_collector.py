@@ -150,9 +150,15 @@ def test_repeated_upload_creates_no_duplicate(db: str) -> None:
         first = _post(collector.url, batch)
         second = _post(collector.url, batch)
         third = _post(collector.url, [*batch, _event("new-one", EXAMPLES[0]["input"])])
-        assert (first.status_code, first.json()) == (200, {"added": 3, "duplicates": 0})
-        assert (second.status_code, second.json()) == (200, {"added": 0, "duplicates": 3})
-        assert third.json() == {"added": 1, "duplicates": 3}
+        assert (first.status_code, first.json()) == (
+            200,
+            {"added": 3, "duplicates": 0, "not_decisions": 0},
+        )
+        assert (second.status_code, second.json()) == (
+            200,
+            {"added": 0, "duplicates": 3, "not_decisions": 0},
+        )
+        assert third.json() == {"added": 1, "duplicates": 3, "not_decisions": 0}
         assert collector.store.count() == 4
     rows = store_query(db, "SELECT count(*), count(DISTINCT decision_id) FROM decisions")
     assert rows == [(4, 4)]

@@ -43,7 +43,7 @@ def trustpolicy(
     *args: str | Path, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Run the real entry point; the environment has no password unless ``env`` gives one."""
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("TRUSTPOLICY_", "PG"))}
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("TRUSTPOLICY_DB", "PG"))}
     return subprocess.run(
         [sys.executable, "-m", "trustpolicy", *map(str, args)],
         capture_output=True,
@@ -171,7 +171,7 @@ def test_two_processes_migrating_at_once_apply_each_migration_once(
 ) -> None:
     url = postgres.new_database("race")
     env = {"TRUSTPOLICY_DB_PASSWORD": postgres.app_password}
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("TRUSTPOLICY_", "PG"))}
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("TRUSTPOLICY_DB", "PG"))}
     cmd = [sys.executable, "-m", "trustpolicy", "db", "migrate", "--db", url]
     procs = [
         subprocess.Popen(cmd, env={**base, **env}, stdout=subprocess.PIPE, text=True, cwd=ROOT)
@@ -181,8 +181,8 @@ def test_two_processes_migrating_at_once_apply_each_migration_once(
     assert [p.returncode for p in procs] == [0, 0, 0]
     assert sum("applied migration 1" in out for out in outs) == 1
     assert sum("no migration to apply" in out for out in outs) == 2
-    rows = store_query_pg(postgres, url, "SELECT version FROM schema_migrations")
-    assert rows == [(1,)]
+    rows = store_query_pg(postgres, url, "SELECT version FROM schema_migrations ORDER BY 1")
+    assert rows == [(m.version,) for m in PG_MIGRATIONS]
 
 
 def store_query_pg(postgres: PostgresServer, url: str, sql: str) -> list[tuple[Any, ...]]:
@@ -265,7 +265,7 @@ def test_wrong_password_is_a_clear_error_and_no_password_reaches_a_log(
     right.write_text(postgres.app_password)
     tokens = tmp_path / "tokens.json"
     tokens.write_text(json.dumps({"agent-1": TOKEN}))
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("TRUSTPOLICY_", "PG"))}
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("TRUSTPOLICY_DB", "PG"))}
     options = ["--db-password-file", str(right), "--tokens", str(tokens), "--port", "0"]
     collector = subprocess.Popen(
         [sys.executable, "-m", "trustpolicy", "collect", "--db", url, *options],
@@ -282,7 +282,7 @@ def test_wrong_password_is_a_clear_error_and_no_password_reaches_a_log(
         body = gzip.compress(json.dumps([event("d-2")]).encode())
         headers = {"Authorization": f"Bearer {TOKEN}", "Content-Encoding": "gzip"}
         resp = requests.post(base_url + "/logs", data=body, headers=headers, timeout=10)
-        assert resp.json() == {"added": 1, "duplicates": 0}
+        assert resp.json() == {"added": 1, "duplicates": 0, "not_decisions": 0}
     finally:
         collector.terminate()
         _, rest = collector.communicate(timeout=30)

@@ -31,17 +31,20 @@ from trustpolicy.bundles._signing import (
 )
 from trustpolicy.client._async_client import AsyncClient
 from trustpolicy.client._client import Client, OnError
-from trustpolicy.contract._decision import Decision, Finding, Outcome
+from trustpolicy.contract._decision import Confidence, Decision, Finding, Law, Outcome, Version
 from trustpolicy.contract._enums import (
     Action,
     ActorRole,
     Agency,
     AuthorityType,
     CaseCategory,
+    DetainerBasis,
+    DetainerForm,
     Information,
     Issuer,
     OperationPurpose,
     Purpose,
+    ReceivedVia,
     Severity,
     SubjectRole,
 )
@@ -52,17 +55,19 @@ from trustpolicy.contract._errors import (
     EngineError,
     EngineUnavailable,
     InvalidRequest,
+    Problem,
     SignatureError,
     ToolNotFound,
     TrustPolicyError,
 )
-from trustpolicy.contract._models import (
+from trustpolicy.contract._models import DecisionRequest
+from trustpolicy.contract._parts import (
     Actor,
     Authority,
     Charge,
     Counterpart,
     CriminalCase,
-    DecisionRequest,
+    Detainer,
     Operation,
     Subject,
 )
@@ -84,8 +89,15 @@ from trustpolicy.engine._tools import (
 )
 from trustpolicy.record._backend import AppliedMigration, Migration, SchemaStatus
 from trustpolicy.record._collector import Collector, collector_app
+from trustpolicy.record._impact import Impact, ReplayedDecision, replay_decisions
+from trustpolicy.record._impact_report import impact_report
 from trustpolicy.record._masking import project_input
+from trustpolicy.record._reconcile import Reconciliation, read_ice_list, reconcile_store
+from trustpolicy.record._register import Receipt, RegisteredDetainer
+from trustpolicy.record._register_key import RegisterKey
+from trustpolicy.record._reimbursements import Reimbursement, read_reimbursements
 from trustpolicy.record._report import annual_report, disposition
+from trustpolicy.record._report_pdf import render_pdf
 from trustpolicy.record._store import DecisionStore, LoggedDecision, StoreResult
 
 __all__ = [
@@ -111,19 +123,25 @@ __all__ = [
     "Client",
     "Collector",
     "CollectorError",
+    "Confidence",
     "ConfigError",
     "Counterpart",
     "CriminalCase",
     "Decision",
     "DecisionRequest",
     "DecisionStore",
+    "Detainer",
+    "DetainerBasis",
+    "DetainerForm",
     "EngineError",
     "EngineUnavailable",
     "Finding",
+    "Impact",
     "Information",
     "InvalidRequest",
     "Issuer",
     "KeyPair",
+    "Law",
     "LocalOPA",
     "LoggedDecision",
     "Migration",
@@ -133,9 +151,17 @@ __all__ = [
     "Outcome",
     "PolicyTest",
     "PolicyTestReport",
+    "Problem",
     "Provision",
     "PublishedBundle",
     "Purpose",
+    "Receipt",
+    "ReceivedVia",
+    "Reconciliation",
+    "RegisterKey",
+    "RegisteredDetainer",
+    "Reimbursement",
+    "ReplayedDecision",
     "SchemaStatus",
     "Severity",
     "SignatureError",
@@ -147,6 +173,7 @@ __all__ = [
     "TrustPolicyError",
     "VerificationKey",
     "VerifiedBundle",
+    "Version",
     "agent_config",
     "annual_report",
     "api_clients",
@@ -158,14 +185,20 @@ __all__ = [
     "format_provisions",
     "generate_signing_key",
     "generate_token",
+    "impact_report",
     "load_tokens",
     "policies_dir",
     "project_input",
     "project_root",
     "provisions",
     "read_bundle",
+    "read_ice_list",
+    "read_reimbursements",
     "read_token",
+    "reconcile_store",
     "registration_problems",
+    "render_pdf",
+    "replay_decisions",
     "run_policy_tests",
     "sign_bundle",
     "signatures_file",

@@ -22,18 +22,28 @@ from trustpolicy.cli._cli_common import EXIT_FAILED, block, epilog
 from trustpolicy.contract._errors import ConfigError
 from trustpolicy.record._backend import PASSWORD_ENV, parse_store_url, read_password_file
 from trustpolicy.record._collector import Collector
+from trustpolicy.record._register_key import RegisterKey
 from trustpolicy.record._store import DecisionStore
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-__all__ = ["collect", "db", "db_options", "open_store"]
+__all__ = ["KEY_FILE", "collect", "db", "db_options", "open_store"]
 
 F = TypeVar("F", bound="Callable[..., Any]")
 
 _DB_HELP = (
     "The decision store: a path or sqlite:///path, or postgresql://user@host:port/db "
     f"(password from --db-password-file or {PASSWORD_ENV}, never in the URL)."
+)
+
+
+# The detainer register's key (the collector, report, reconcile and detainer commands).
+KEY_FILE = click.option(
+    "--key-file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="The register key (default: $TRUSTPOLICY_REGISTER_KEY_FILE or $TRUSTPOLICY_REGISTER_KEY).",
 )
 
 
@@ -141,10 +151,12 @@ def _tokens(path: Path) -> dict[str, str]:
     epilog=block(
         "Example",
         "trustpolicy collect --db postgresql://collector@db.city.internal/records \\",
-        "    --db-password-file /run/secrets/records-db --tokens agents.json --port 8282",
+        "    --db-password-file /run/secrets/records-db --key-file /etc/tp/register.key \\",
+        "    --tokens agents.json --port 8282",
     ),
 )
 @db_options
+@KEY_FILE
 @click.option(
     "--tokens",
     "tokens_file",
@@ -155,16 +167,23 @@ def _tokens(path: Path) -> dict[str, str]:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=int, default=8282, show_default=True)
 def collect(
-    *, db: str, db_password_file: Path | None, tokens_file: Path, host: str, port: int
+    *,
+    db: str,
+    db_password_file: Path | None,
+    key_file: Path | None,
+    tokens_file: Path,
+    host: str,
+    port: int,
 ) -> int:
     """Receive OPA agents' decision logs and status into the store until stopped (SIGTERM)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     tokens = _tokens(tokens_file)
+    key = RegisterKey.resolve(key_file)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     store = open_store(db, db_password_file, must_exist=False)
-    with store, Collector(store, tokens, host=host, port=port) as collector:
+    with store, Collector(store, tokens, host=host, port=port, register_key=key) as collector:
         click.echo(f"collector on {collector.url} -> {store.url}", err=True)
         while not stop.wait(1.0):
             pass

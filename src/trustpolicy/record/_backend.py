@@ -37,6 +37,11 @@ DecisionRow = tuple[str, str, "datetime", "datetime", str, str, str, str, str, s
 # What a backend returns for one decision: decision_id, agent, timestamp, path, input,
 # result, bundles, labels, error (JSON text as stored).
 StoredRow = tuple[str, str, "datetime", str, str, str, str, str, str | None]
+# A receipt of the detainer register: receipt_id, reference_hash, received_at, district,
+# form, basis (JSON text), received_via, source, recorded_at (times aware UTC datetimes).
+ReceiptRow = tuple[Any, ...]
+# A stored receipt: the same without recorded_at.
+StoredReceipt = tuple[str, str, "datetime", str | None, str | None, str, str | None, str]
 
 
 @attrs.frozen
@@ -86,8 +91,14 @@ class StoreBackend(Protocol):
 
     url: str  # for messages: never carries a password
 
-    def insert_decisions(self, rows: list[DecisionRow]) -> int:
-        """Insert rows whose decision ID is new, in one transaction; return how many."""
+    def insert_decisions(
+        self, rows: list[DecisionRow], links: list[tuple[str, str]], receipts: list[ReceiptRow]
+    ) -> int:
+        """Insert an upload in one transaction; return how many decisions were new.
+
+        With the decisions go their links to the register, ``(decision_id, reference_hash)``,
+        and the receipts; known keys are skipped.
+        """
         ...
 
     def select_decisions(self, lo: datetime, hi: datetime) -> list[StoredRow]:
@@ -104,6 +115,43 @@ class StoreBackend(Protocol):
 
     def select_statuses(self) -> list[tuple[str, str]]:
         """Each agent with its latest status report (JSON text), by agent name."""
+        ...
+
+    # -- the detainer register ------------------------------------------------------------
+
+    def insert_receipts(self, rows: list[ReceiptRow]) -> int:
+        """Insert receipts in one transaction (known receipt IDs skipped); return how many."""
+        ...
+
+    def select_receipts(self, lo: datetime, hi: datetime) -> list[StoredReceipt]:
+        """Receipts with ``lo <= received_at < hi``, ordered by that time then receipt ID."""
+        ...
+
+    def select_named(self, hashes: list[str]) -> list[tuple[str, StoredRow]]:
+        """``(reference_hash, decision)`` for each decision linked to one of ``hashes``.
+
+        Ordered by the decision's timestamp, then decision ID.
+        """
+        ...
+
+    def register_count(self) -> tuple[int, int]:
+        """Distinct reference hashes among the receipts, and the receipts."""
+        ...
+
+    def register_hashes(self) -> set[str]:
+        """Every reference hash the receipts and links hold."""
+        ...
+
+    def register_fingerprint(self) -> str | None:
+        """The fingerprint of the key the register is under (None before its first use)."""
+        ...
+
+    def set_register_fingerprint(self, fingerprint: str, keyed_at: datetime) -> None:
+        """Record the register's key fingerprint unless one is recorded already."""
+        ...
+
+    def rekey(self, pairs: list[tuple[str, str]], fingerprint: str, keyed_at: datetime) -> None:
+        """Replace each ``(new, old)`` hash and set the fingerprint, in one transaction."""
         ...
 
     def schema_status(self) -> SchemaStatus:

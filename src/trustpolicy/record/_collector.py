@@ -8,6 +8,11 @@ authenticates with its own bearer token; the token is compared in constant time 
 logged. The agent's ``system.log.mask`` policy removes personal fields; the collector
 projects the input onto the same allow-list again, so a misconfigured agent still cannot
 put an immigration status, a name or a case number into the store.
+
+The collector keeps the detainer register (:mod:`trustpolicy.record._register`): a logged
+detainer reference is stored only as its keyed hash, so the collector needs the City's
+register key (``$TRUSTPOLICY_REGISTER_KEY_FILE`` or ``$TRUSTPOLICY_REGISTER_KEY``) and
+refuses to start without it, or with a key other than the one the register was keyed with.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from trustpolicy.contract._errors import CollectorError, ConfigError
+from trustpolicy.record._register_key import RegisterKey
 from trustpolicy.record._store import DecisionStore, _parse_time
 
 if TYPE_CHECKING:
@@ -60,6 +66,7 @@ def _events(body: bytes) -> list[dict[str, Any]]:
 
 _STORE: web.AppKey[DecisionStore] = web.AppKey("store", DecisionStore)
 _TOKENS: web.AppKey[dict[str, bytes]] = web.AppKey("tokens", dict)
+_KEY: web.AppKey[RegisterKey] = web.AppKey("register_key", RegisterKey)
 
 
 def _agent(request: web.Request) -> str:
@@ -86,11 +93,21 @@ async def _upload(request: web.Request) -> web.Response:
         raise web.HTTPBadRequest(text=f"malformed decision-log upload: {exc}") from exc
     try:
         # Answer only once the batch is committed: a failure here makes OPA retry it.
-        result = await asyncio.to_thread(request.app[_STORE].add, agent, events)
+        store, key = request.app[_STORE], request.app[_KEY]
+        result = await asyncio.to_thread(store.add, agent, events, register=key)
     except CollectorError as exc:
         _log.exception("decision logs from agent %s not stored", agent)
         raise web.HTTPServiceUnavailable(text="decision logs could not be stored") from exc
-    return web.json_response({"added": result.added, "duplicates": result.duplicates})
+    except ConfigError as exc:  # the register was re-keyed under this running collector
+        _log.error("decision logs from agent %s not stored: %s", agent, exc)
+        raise web.HTTPServiceUnavailable(text="decision logs could not be stored") from exc
+    return web.json_response(
+        {
+            "added": result.added,
+            "duplicates": result.duplicates,
+            "not_decisions": result.not_decisions,
+        }
+    )
 
 
 async def _status(request: web.Request) -> web.Response:
@@ -109,18 +126,25 @@ async def _health(_request: web.Request) -> web.Response:
     return web.json_response({})
 
 
-def collector_app(store: DecisionStore, tokens: Mapping[str, str]) -> web.Application:
+def collector_app(
+    store: DecisionStore, tokens: Mapping[str, str], register_key: RegisterKey | None = None
+) -> web.Application:
     """Build the collector as an aiohttp app: ``POST /logs``, ``POST /status``, ``/health``.
 
-    ``tokens`` maps each agent's name to its bearer token (at least 16 characters).
+    ``tokens`` maps each agent's name to its bearer token (at least 16 characters);
+    ``register_key`` is the detainer register's key (default: from the environment), and
+    ``store``'s register must be keyed with it.
     """
     if not tokens:
         raise ConfigError("the collector needs at least one agent token")
     for agent, token in tokens.items():
         if not agent or len(token) < _MIN_TOKEN or token != token.strip():
             raise ConfigError(f"agent {agent!r}: token must be at least {_MIN_TOKEN} characters")
+    key = register_key if register_key is not None else RegisterKey.from_env()
+    store.bind_register_key(key)
     app = web.Application(client_max_size=_MAX_BODY)
     app[_STORE] = store
+    app[_KEY] = key
     app[_TOKENS] = {agent: token.encode() for agent, token in tokens.items()}
     app.router.add_post("/logs", _upload)
     app.router.add_post("/logs/{partition}", _upload)
@@ -140,10 +164,12 @@ class Collector:
         *,
         host: str = "127.0.0.1",
         port: int = 0,
+        register_key: RegisterKey | None = None,
     ) -> None:
         self._owns_store = not isinstance(database, DecisionStore)
         self._database = database
         self._tokens = dict(tokens)
+        self._register_key = register_key
         self.host = host
         self.port = port
         self._store: DecisionStore | None = None
@@ -167,9 +193,14 @@ class Collector:
         """Open the store, bind the port and serve until :meth:`stop`."""
         if self._thread is not None:
             raise CollectorError("the collector is already running")
+        key = self._register_key if self._register_key is not None else RegisterKey.from_env()
         db = self._database
         self._store = db if isinstance(db, DecisionStore) else DecisionStore(db)
-        app = collector_app(self._store, self._tokens)
+        try:
+            app = collector_app(self._store, self._tokens, key)
+        except (ConfigError, CollectorError):
+            self._cleanup()
+            raise
         loop = asyncio.new_event_loop()
         ready: Future[int] = Future()
         runner = self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=5.0)

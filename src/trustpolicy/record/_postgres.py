@@ -31,7 +31,13 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import TypeVar
 
-    from trustpolicy.record._backend import DecisionRow, StoredRow, StoreURL
+    from trustpolicy.record._backend import (
+        DecisionRow,
+        ReceiptRow,
+        StoredReceipt,
+        StoredRow,
+        StoreURL,
+    )
 
     T = TypeVar("T")
 
@@ -67,6 +73,35 @@ MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
+    Migration(
+        2,
+        "detainer register",
+        (
+            """CREATE TABLE detainer_receipts (
+                receipt_id text COLLATE "C" PRIMARY KEY,
+                reference_hash text NOT NULL,
+                received_at timestamptz NOT NULL,
+                district text,
+                form text,
+                basis json NOT NULL,
+                received_via text,
+                source text NOT NULL,
+                recorded_at timestamptz NOT NULL
+            )""",
+            "CREATE INDEX detainer_receipts_by_hash ON detainer_receipts (reference_hash)",
+            "CREATE INDEX detainer_receipts_by_time ON detainer_receipts (received_at, receipt_id)",
+            """CREATE TABLE detainer_links (
+                decision_id text COLLATE "C" PRIMARY KEY,
+                reference_hash text NOT NULL
+            )""",
+            "CREATE INDEX detainer_links_by_hash ON detainer_links (reference_hash)",
+            """CREATE TABLE register_key (
+                id integer PRIMARY KEY CHECK (id = 1),
+                fingerprint text NOT NULL,
+                keyed_at timestamptz NOT NULL
+            )""",
+        ),
+    ),
 )
 
 # One lock key for every trustpolicy migration on this database (any fixed 64-bit number).
@@ -90,6 +125,29 @@ _UPSERT_STATUS = (
     "INSERT INTO agent_status (agent, received_at, status) VALUES (%s, %s, %s::json) "
     "ON CONFLICT (agent) DO UPDATE SET received_at = excluded.received_at, "
     "status = excluded.status"
+)
+_INSERT_LINK = (
+    "INSERT INTO detainer_links (decision_id, reference_hash) VALUES (%s, %s) "
+    "ON CONFLICT (decision_id) DO NOTHING"
+)
+_INSERT_RECEIPT = (
+    "INSERT INTO detainer_receipts (receipt_id, reference_hash, received_at, district, form, "
+    "basis, received_via, source, recorded_at) VALUES (%s, %s, %s, %s, %s, %s::json, %s, %s, "
+    "%s) ON CONFLICT (receipt_id) DO NOTHING"
+)
+_RECEIPTS = (
+    "SELECT receipt_id, reference_hash, received_at, district, form, basis::text, received_via, "
+    "source FROM detainer_receipts WHERE received_at >= %s AND received_at < %s "
+    "ORDER BY received_at, receipt_id"
+)
+_NAMED = (
+    'SELECT l.reference_hash, d.decision_id, d.agent, d."timestamp", d.path, d.input::text, '
+    "d.result::text, d.bundles::text, d.labels::text, d.error FROM detainer_links l "
+    "JOIN decisions d ON d.decision_id = l.decision_id "
+    'WHERE l.reference_hash = ANY(%s) ORDER BY d."timestamp", d.decision_id'
+)
+_HASHES = (
+    "SELECT reference_hash FROM detainer_receipts UNION SELECT reference_hash FROM detainer_links"
 )
 _RETRIES = 5
 # Errors after which the whole transaction may simply run again.
@@ -173,16 +231,107 @@ class PostgresBackend:
                 raise CollectorError(f"cannot {what} in {self.url}: {_reason(exc)}") from exc
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def insert_decisions(self, rows: list[DecisionRow]) -> int:
-        """Insert the new rows in one transaction (in decision-ID order); return how many."""
+    def insert_decisions(
+        self, rows: list[DecisionRow], links: list[tuple[str, str]], receipts: list[ReceiptRow]
+    ) -> int:
+        """Insert an upload in one transaction, each table in key order; return new decisions."""
         ordered = sorted(rows, key=lambda row: row[0])
 
         def work(conn: psycopg.Connection[Any]) -> int:
+            added = 0
             with conn.cursor() as cur:
-                cur.executemany(_INSERT, ordered)
+                if ordered:
+                    cur.executemany(_INSERT, ordered)
+                    added = max(cur.rowcount, 0)
+                if links:
+                    cur.executemany(_INSERT_LINK, sorted(links))
+                if receipts:
+                    ordered_receipts: list[ReceiptRow] = sorted(receipts, key=_first)
+                    cur.executemany(_INSERT_RECEIPT, ordered_receipts)
+            return added
+
+        return self._run("store decision logs", work) if rows or links or receipts else 0
+
+    def insert_receipts(self, rows: list[ReceiptRow]) -> int:
+        """Insert receipts in one transaction (in receipt-ID order); return how many were new."""
+
+        def work(conn: psycopg.Connection[Any]) -> int:
+            with conn.cursor() as cur:
+                ordered: list[ReceiptRow] = sorted(rows, key=_first)
+                cur.executemany(_INSERT_RECEIPT, ordered)
                 return max(cur.rowcount, 0)
 
-        return self._run("store decision logs", work) if ordered else 0
+        return self._run("write the register", work) if rows else 0
+
+    def select_receipts(self, lo: datetime, hi: datetime) -> list[StoredReceipt]:
+        """Receipts with ``lo <= received_at < hi``, oldest first."""
+
+        def work(conn: psycopg.Connection[Any]) -> list[StoredReceipt]:
+            rows = conn.execute(_RECEIPTS, (lo, hi)).fetchall()
+            return [(r[0], r[1], r[2].astimezone(UTC), *r[3:]) for r in rows]
+
+        return self._run("read the register", work)
+
+    def select_named(self, hashes: list[str]) -> list[tuple[str, StoredRow]]:
+        """Each stored decision linked to one of ``hashes``, with the hash."""
+
+        def work(conn: psycopg.Connection[Any]) -> list[tuple[str, StoredRow]]:
+            rows = conn.execute(_NAMED, (hashes,)).fetchall()
+            return [(r[0], (r[1], r[2], r[3].astimezone(UTC), *r[4:])) for r in rows]
+
+        return self._run("read the register", work) if hashes else []
+
+    def register_count(self) -> tuple[int, int]:
+        """Distinct reference hashes among the receipts, and the receipts."""
+
+        def work(conn: psycopg.Connection[Any]) -> tuple[int, int]:
+            sql = "SELECT count(DISTINCT reference_hash), count(*) FROM detainer_receipts"
+            row = conn.execute(sql).fetchone()
+            return (int(row[0]), int(row[1])) if row else (0, 0)
+
+        return self._run("read the register", work)
+
+    def register_hashes(self) -> set[str]:
+        """Every reference hash the receipts and links hold."""
+        return self._run(
+            "read the register", lambda c: {str(r[0]) for r in c.execute(_HASHES).fetchall()}
+        )
+
+    def register_fingerprint(self) -> str | None:
+        """The register key's fingerprint, if recorded."""
+
+        def work(conn: psycopg.Connection[Any]) -> str | None:
+            row = conn.execute("SELECT fingerprint FROM register_key WHERE id = 1").fetchone()
+            return str(row[0]) if row else None
+
+        return self._run("read the register", work)
+
+    def set_register_fingerprint(self, fingerprint: str, keyed_at: datetime) -> None:
+        """Record the fingerprint unless one is recorded."""
+        sql = (
+            "INSERT INTO register_key (id, fingerprint, keyed_at) VALUES (1, %s, %s) "
+            "ON CONFLICT (id) DO NOTHING"
+        )
+        self._run("write the register", lambda c: c.execute(sql, (fingerprint, keyed_at)))
+
+    def rekey(self, pairs: list[tuple[str, str]], fingerprint: str, keyed_at: datetime) -> None:
+        """Replace each hash and the fingerprint in one transaction."""
+
+        def work(conn: psycopg.Connection[Any]) -> None:
+            with conn.cursor() as cur:
+                if pairs:
+                    for table in ("detainer_receipts", "detainer_links"):
+                        cur.executemany(
+                            f"UPDATE {table} SET reference_hash = %s "  # noqa: S608
+                            "WHERE reference_hash = %s",
+                            pairs,
+                        )
+                cur.execute(
+                    "UPDATE register_key SET fingerprint = %s, keyed_at = %s WHERE id = 1",
+                    (fingerprint, keyed_at),
+                )
+
+        self._run("re-key the register", work)
 
     def select_decisions(self, lo: datetime, hi: datetime) -> list[StoredRow]:
         """Rows with ``lo <= timestamp < hi``, oldest first."""
@@ -251,6 +400,10 @@ class PostgresBackend:
     def close(self) -> None:
         """Close the pool's connections."""
         self._pool.close()
+
+
+def _first(row: tuple[Any, ...]) -> str:
+    return str(row[0])
 
 
 def _applied(conn: psycopg.Connection[Any]) -> list[AppliedMigration]:

@@ -1,11 +1,13 @@
-"""The decision store: decision-log events keyed by ``decision_id``, in SQLite or PostgreSQL.
+"""The decision store: decisions keyed by ``decision_id``, in SQLite or PostgreSQL.
 
-The store builds the rows; a backend (:mod:`._sqlite`, :mod:`._postgres`, behind the
-interface of :mod:`._backend`) holds the SQL. Each batch is committed in one transaction
-with ``ON CONFLICT DO NOTHING`` on the decision ID, so a repeated upload, to this collector
-or to another on the same database, stores nothing twice. Inputs and results are reduced
-to the allow-list before they are written; only the count of stripped values is logged,
-never the values.
+Every decision of an upload is its own row (a batch query is one row per request, see
+:mod:`trustpolicy.record._events`); a query that decides nothing is not stored. The store
+builds the rows; a backend (:mod:`._sqlite`, :mod:`._postgres`, behind the interface of
+:mod:`._backend`) holds the SQL. Each upload is committed in one transaction with ``ON
+CONFLICT DO NOTHING`` on the decision ID, so a repeated upload, to this collector or to
+another on the same database, stores nothing twice. Inputs and results are reduced to the
+allow-list before they are written; only the count of stripped values is logged, never
+the values.
 """
 
 from __future__ import annotations
@@ -19,8 +21,11 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from trustpolicy.record._backend import parse_store_url, resolve_password
+from trustpolicy.record._events import DecisionEvent, decision_events
 from trustpolicy.record._masking import _project_result, project_input
+from trustpolicy.record._register import receipt_from_decision
 from trustpolicy.record._sqlite import SQLiteBackend
+from trustpolicy.record._store_register import RegisterTables, receipt_row
 
 if TYPE_CHECKING:
     import os
@@ -35,6 +40,7 @@ if TYPE_CHECKING:
         StoreBackend,
         StoredRow,
     )
+    from trustpolicy.record._register_key import RegisterKey
 
 __all__ = ["DecisionStore", "LoggedDecision", "StoreResult"]
 
@@ -61,10 +67,11 @@ def _count_leaves(value: Any) -> int:
 
 @attrs.frozen
 class StoreResult:
-    """What one upload did: events newly stored, and events already there."""
+    """What one upload did: decisions newly stored, decisions already there, other queries."""
 
     added: int
     duplicates: int
+    not_decisions: int = 0
 
 
 @attrs.frozen
@@ -101,8 +108,8 @@ class LoggedDecision:
         return revisions[0] if revisions else None
 
 
-class DecisionStore:
-    """Decision-log events, one row per ``decision_id``, in SQLite or PostgreSQL; thread-safe.
+class DecisionStore(RegisterTables):
+    """Decisions, one row per ``decision_id``, and the detainer register; SQLite or PostgreSQL.
 
     ``database`` is a path or ``sqlite:///path`` (the embedded default: opening it creates
     or migrates the file), or ``postgresql://user@host:port/db`` (the schema must be
@@ -136,19 +143,59 @@ class DecisionStore:
             )
         self.url = self._backend.url
 
-    def add(self, agent: str, events: list[dict[str, Any]]) -> StoreResult:
-        """Store a batch of OPA events in one transaction; known decision IDs are skipped."""
+    def add(
+        self, agent: str, events: list[dict[str, Any]], *, register: RegisterKey | None = None
+    ) -> StoreResult:
+        """Store the decisions of a batch of OPA events in one transaction; known IDs skipped.
+
+        With ``register`` (the register key) a decision naming a detainer is linked to it by
+        the keyed hash of its reference, and a ``receive_detainer`` decision records a
+        receipt; without it the reference is stripped like any value outside the allow-list.
+        """
         received = datetime.now(UTC)
-        rows = [self._row(agent, received, event) for event in events]
-        added = self._backend.insert_decisions(rows)
-        return StoreResult(added=added, duplicates=len(rows) - added)
+        rows: list[DecisionRow] = []
+        links: list[tuple[str, str]] = []
+        receipts: list[tuple[Any, ...]] = []
+        not_decisions = 0
+        if register is not None:
+            self.bind_register_key(register)
+        for event in events:
+            stamp = _parse_time(event["timestamp"])
+            found = decision_events(event)
+            not_decisions += not found
+            for decision in found:
+                row = self._row(agent, received, stamp, event, decision, register)
+                rows.append(row)
+                digest = _reference_hash(decision.input, register)
+                if digest is not None:
+                    links.append((decision.decision_id, digest))
+                    kept = json.loads(row[5])
+                    if kept.get("action") == "receive_detainer":
+                        receipt = receipt_from_decision(
+                            decision.decision_id, stamp.isoformat(), kept, digest
+                        )
+                        receipts.append(receipt_row(receipt, received))
+        added = self._backend.insert_decisions(rows, links, receipts)
+        return StoreResult(added=added, duplicates=len(rows) - added, not_decisions=not_decisions)
 
     @staticmethod
-    def _row(agent: str, received: datetime, event: dict[str, Any]) -> DecisionRow:
-        decision_id = event["decision_id"]
-        raw_input = event.get("input", {})
+    def _row(  # noqa: PLR0917 - one private call site
+        agent: str,
+        received: datetime,
+        stamp: datetime,
+        event: dict[str, Any],
+        found: DecisionEvent,
+        register: RegisterKey | None,
+    ) -> DecisionRow:
+        decision_id, raw_input = found.decision_id, found.input
         kept = project_input(raw_input)
+        detainer = kept.get("detainer")
+        if isinstance(detainer, dict):
+            # Never stored in clear: the register keeps only its keyed hash (with a key).
+            detainer.pop("reference", None)
         stripped = _count_leaves(raw_input) - _count_leaves(kept) if raw_input else 0
+        if register is not None and _reference_hash(raw_input, register) is not None:
+            stripped -= 1  # the reference is kept, as a keyed hash in the register
         if stripped:
             # Counts only: the stripped values themselves must never reach a log either.
             _log.warning(
@@ -157,15 +204,15 @@ class DecisionStore:
                 stripped,
                 decision_id,
             )
-        error = event.get("error")
+        error = found.error
         return (
             decision_id,
             agent,
-            _parse_time(event["timestamp"]),
+            stamp,
             received,
-            str(event.get("path", "")),
+            found.path,
             json.dumps(kept, sort_keys=True),
-            json.dumps(_project_result(event.get("result")), sort_keys=True),
+            json.dumps(_project_result(found.result), sort_keys=True),
             json.dumps(event.get("bundles") or {}, sort_keys=True),
             json.dumps(event.get("labels") or {}, sort_keys=True),
             None if error is None else json.dumps(error, sort_keys=True),
@@ -213,6 +260,15 @@ class DecisionStore:
 
     def __repr__(self) -> str:
         return f"DecisionStore({self.url!r})"
+
+
+def _reference_hash(raw: Any, register: RegisterKey | None) -> str | None:
+    """The keyed hash of the detainer reference a decision input names, if any and keyed."""
+    detainer = raw.get("detainer") if isinstance(raw, dict) else None
+    reference = detainer.get("reference") if isinstance(detainer, dict) else None
+    if register is None or not isinstance(reference, str) or not reference.strip():
+        return None
+    return register.digest(reference)
 
 
 def _decision(row: StoredRow) -> LoggedDecision:
