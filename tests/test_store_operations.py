@@ -11,7 +11,7 @@ import pytest
 
 from conftest import ROOT
 from test_store_backends import event, trustpolicy
-from trustpolicy import CollectorError, DecisionStore
+from trustpolicy import CollectorError, DecisionStore, RegisterKey
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -32,7 +32,7 @@ def test_collector_and_reporter_roles_work_with_only_the_documented_grants(
         pass
     doc = (ROOT / "docs" / "records-database.md").read_text()
     grants = [line for line in doc.splitlines() if line.startswith("GRANT ")]
-    assert len(grants) == 5
+    assert len(grants) == 6
     with postgres.admin() as conn:
         for role in ("collector", "reporter"):
             conn.execute(f"DROP ROLE IF EXISTS {role}".encode())
@@ -41,14 +41,19 @@ def test_collector_and_reporter_roles_work_with_only_the_documented_grants(
         for grant in grants:
             conn.execute(grant.replace("DATABASE trustpolicy", f"DATABASE {dbname}").encode())
     collector_url = postgres.url(dbname, "collector")
+    key = RegisterKey.from_text("6a" * 32, "grants key")
+    held = {**event("g-h"), "input": {"action": "detain", "detainer": {"reference": "R-1"}}}
     with DecisionStore(collector_url, password="pw-collector") as store:
         assert store.add("a", [event("g-1"), event("g-2")]).added == 2
+        assert store.add("a", [held], register=key).added == 1  # links it to the register
         assert store.add("a", [event("g-1")]).duplicates == 1
         store.record_status("a", {"ok": True})
         store.record_status("a", {"ok": False})
-        assert store.count() == 2
+        assert store.count() == 3
     with DecisionStore(postgres.url(dbname, "reporter"), password="pw-reporter") as report:
-        assert [d.decision_id for d in report.decisions()] == ["g-1", "g-2"]
+        assert [d.decision_id for d in report.decisions()] == ["g-1", "g-2", "g-h"]
+        assert list(report.named_detainers([key.digest("R-1")])) == [key.digest("R-1")]
+        report.bind_register_key(key)  # reads the fingerprint the collector recorded
         assert report.agent_status() == {"a": {"ok": False}}
         with pytest.raises(CollectorError, match="permission denied"):
             report.add("a", [event("g-3")])
