@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from conftest import WORKED_EXAMPLES
+from conftest import TEST_REGISTER_KEY, WORKED_EXAMPLES
 from invariants_space import DETAINERS, random_base
 from test_cli import run
 from trustpolicy import (
@@ -34,6 +34,7 @@ from trustpolicy import (
 from trustpolicy.cli._cli_versions import parse_as_of
 from trustpolicy.record._collector import Collector
 from trustpolicy.record._impact import replay_input
+from trustpolicy.record._register_key import RegisterKey
 from trustpolicy.record._store import DecisionStore
 
 if TYPE_CHECKING:
@@ -120,7 +121,8 @@ def logged(signed: dict[str, Path]) -> tuple[Path, list[Any]]:
         },
     }
     requests = [DecisionRequest.from_dict(d) for d in varied_requests()]
-    with Collector(db, {"agent-d4": TOKEN}) as collector:
+    key = RegisterKey.from_text(TEST_REGISTER_KEY, "test")  # module scope: no autouse env
+    with Collector(db, {"agent-d4": TOKEN}, register_key=key) as collector:
         config["services"]["collector"]["url"] = collector.url  # type: ignore[index]
         agent = LocalOPA(
             bundle=signed["bundle"],

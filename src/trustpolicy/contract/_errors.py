@@ -68,7 +68,15 @@ class Problem(str):
         if isinstance(text, Problem):
             return text
         path, sep, message = text.partition(": ")
-        return cls(path, message) if sep and path and " " not in path else cls("request", text)
+        if sep and path and " " not in path:
+            return cls(path, message)
+        if sep and (path.startswith("line ") or " line " in path):
+            # "bad.csv line 3: date: ..." (a file's line, then the field) or "line 7: ...".
+            inner, sep2, rest = message.partition(": ")
+            if sep2 and inner and " " not in inner:
+                return cls(inner, rest, source=path)
+            return cls(path, message)
+        return cls("request", text)
 
     def __repr__(self) -> str:
         where = "" if self.source is None else f", source={self.source!r}"
