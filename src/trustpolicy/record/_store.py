@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from trustpolicy.contract._errors import ConfigError
 from trustpolicy.record._backend import parse_store_url, resolve_password
 from trustpolicy.record._events import DecisionEvent, decision_events
 from trustpolicy.record._masking import _project_result, project_input
@@ -133,7 +134,13 @@ class DecisionStore(RegisterTables):
         if parsed.path is not None:
             self._backend = SQLiteBackend(parsed.path, migrate=migrate is not False)
         else:
-            from trustpolicy.record._postgres import PostgresBackend  # noqa: PLC0415
+            try:
+                from trustpolicy.record._postgres import PostgresBackend  # noqa: PLC0415
+            except ImportError as exc:  # psycopg is the postgresql extra
+                raise ConfigError(
+                    "--db: a PostgreSQL store needs psycopg: "
+                    "pip install 'trustpolicy[postgresql]'"
+                ) from exc
 
             self._backend = PostgresBackend(
                 parsed,
