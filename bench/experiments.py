@@ -49,14 +49,16 @@ class FixA(Client):
 
     def decide(self, request: DecisionRequest | Mapping[str, Any]) -> Decision:
         body = body_validate_only(request)
-        return to_decision(self._post(self._decision_url, body), self._decision_url)
+        answer, _ = self._post(self._decision_url, body, time.monotonic() + self.timeout)
+        return to_decision(answer, self._decision_url)
 
     def decide_many(
         self, requests_: Iterable[DecisionRequest | Mapping[str, Any]]
     ) -> list[Decision]:
         parts = [body_validate_only(r)[9:-1] for r in requests_]
         body = b'{"input":{"requests":[' + b",".join(parts) + b"]}}"
-        return to_decisions(self._post(self._batch_url, body), self._batch_url, len(parts))
+        answer, _ = self._post(self._batch_url, body, time.monotonic() + self.timeout)
+        return to_decisions(answer, self._batch_url, len(parts))
 
 
 class FixB(Client):
@@ -70,11 +72,16 @@ class FixB(Client):
         )
         self._paths: dict[str, str] = {}
 
-    def _post(self, url: str, body: bytes) -> dict[str, Any]:
+    def _post(
+        self, url: str, body: bytes, deadline: float, tries: list[int] | None = None
+    ) -> tuple[dict[str, Any], int]:
+        if tries is not None:
+            tries.append(1)
+        self._conn.timeout = max(0.001, deadline - time.monotonic())
         path = self._paths.get(url) or self._paths.setdefault(url, urlsplit(url).path)
         self._conn.request("POST", path, body, self._fast_headers)
         resp = self._conn.getresponse()
-        return read_body(resp.status, resp.read(), url)
+        return read_body(resp.status, resp.read(), url), resp.status
 
     def close(self) -> None:
         self._conn.close()
@@ -86,7 +93,8 @@ class FixAB(FixB):
 
     def decide(self, request: DecisionRequest | Mapping[str, Any]) -> Decision:
         body = body_validate_only(request)
-        return to_decision(self._post(self._decision_url, body), self._decision_url)
+        answer, _ = self._post(self._decision_url, body, time.monotonic() + self.timeout)
+        return to_decision(answer, self._decision_url)
 
 
 def measure(
