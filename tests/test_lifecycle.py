@@ -57,6 +57,7 @@ def _wait(check: Callable[[], bool], timeout: float) -> bool:
 def _start(out: Path, *args: str | Path, ignore_sigint: bool = False) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRUSTPOLICY_")}
     env["TRUSTPOLICY_BUNDLE_TOKENS"] = env["TRUSTPOLICY_COLLECTOR_TOKENS"] = f"c11={TOKEN}"
+    env["TRUSTPOLICY_REGISTER_KEY"] = "ab" * 32  # the detainer register's key (hex)
     with out.open("wb") as handle:
         return subprocess.Popen(
             [sys.executable, "-m", "trustpolicy", *map(str, args)],

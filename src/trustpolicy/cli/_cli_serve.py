@@ -22,6 +22,7 @@ from trustpolicy.engine._engine import LocalOPA
 from trustpolicy.engine._net import host_port
 from trustpolicy.engine._tools import OPA_VERSION
 from trustpolicy.record._collector import Collector
+from trustpolicy.record._register_key import RegisterKey
 
 __all__ = ["collector", "serve"]
 
@@ -149,7 +150,7 @@ def serve(
     epilog=block(
         "Example",
         "trustpolicy collector --db var/decisions.sqlite --tokens /etc/trustpolicy/agents \\",
-        "  --addr 127.0.0.1:8383",
+        "  --register-key /etc/trustpolicy/register.key --addr 127.0.0.1:8383",
     )
 )
 @click.option(
@@ -166,7 +167,17 @@ def serve(
     help=f"File of '<agent> <token>' lines (default: ${_COLLECTOR_TOKENS_ENV}=agent=token,...).",
 )
 @click.option("--addr", default="127.0.0.1:8383", show_default=True, help="HOST:PORT to listen on.")
-def collector(*, db: Path, tokens_path: Path | None, addr: str) -> int:
+@click.option(
+    "--register-key",
+    "register_key_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The detainer register's key file (default: $TRUSTPOLICY_REGISTER_KEY_FILE or "
+    "$TRUSTPOLICY_REGISTER_KEY).",
+)
+def collector(
+    *, db: Path, tokens_path: Path | None, addr: str, register_key_path: Path | None
+) -> int:
     """Receive agents' decision logs into --db until SIGTERM or Ctrl-C (then exit 0).
 
     Each agent authenticates with its own bearer token; in-flight uploads finish and the
@@ -176,7 +187,9 @@ def collector(*, db: Path, tokens_path: Path | None, addr: str) -> int:
     if tokens_path is not None and not tokens_path.is_file():
         raise click.UsageError(f"{tokens_path}: no such tokens file")
     tokens = load_tokens(tokens_path, env=_COLLECTOR_TOKENS_ENV)
-    with stop_signals() as stop, Collector(db, tokens, host=host, port=port) as server:
+    key = RegisterKey.resolve(register_key_path)
+    server_ = Collector(db, tokens, host=host, port=port, register_key=key)
+    with stop_signals() as stop, server_ as server:
         click.echo(
             f"collector on {server.url} storing into {db} for {len(tokens)} agent(s);"
             " SIGTERM or Ctrl-C stops it"
