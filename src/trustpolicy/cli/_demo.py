@@ -256,7 +256,7 @@ def run_demo(echo: Echo = print) -> int:
             f"demo: every decision names the policy revision {', '.join(sorted(revisions | more))}"
         )
         year = datetime.now(BOSTON).year
-        seeded = seed_year(opa.url, private, year)
+        seeded = seed_year(client, private, year)
         echo(
             f"demo: a year of detainers: {seeded.decisions} receipt and hold decisions asked "
             "of the agent, the rest from a fax log and the central mailbox"

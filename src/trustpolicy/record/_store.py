@@ -1,10 +1,13 @@
-"""The decision store: decisions in SQLite, keyed by ``decision_id``.
+"""The decision store: decisions keyed by ``decision_id``, in SQLite or PostgreSQL.
 
 Every decision of an upload is its own row (a batch query is one row per request, see
-:mod:`trustpolicy.record._events`); a query that decides nothing is not stored. Each upload
-is committed in one transaction (WAL, synchronous FULL), so a repeated upload
-stores nothing twice. Inputs and results are reduced to the allow-list before they are
-written; only the count of stripped values is logged, never the values.
+:mod:`trustpolicy.record._events`); a query that decides nothing is not stored. The store
+builds the rows; a backend (:mod:`._sqlite`, :mod:`._postgres`, behind the interface of
+:mod:`._backend`) holds the SQL. Each upload is committed in one transaction with ``ON
+CONFLICT DO NOTHING`` on the decision ID, so a repeated upload, to this collector or to
+another on the same database, stores nothing twice. Inputs and results are reduced to the
+allow-list before they are written; only the count of stripped values is logged, never
+the values.
 """
 
 from __future__ import annotations
@@ -12,30 +15,32 @@ from __future__ import annotations
 import json
 import logging
 import re
-import sqlite3
-import threading
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from trustpolicy.contract._errors import CollectorError
+from trustpolicy.contract._errors import ConfigError
+from trustpolicy.record._backend import parse_store_url, resolve_password
 from trustpolicy.record._events import DecisionEvent, decision_events
 from trustpolicy.record._masking import _project_result, project_input
 from trustpolicy.record._register import receipt_from_decision
-from trustpolicy.record._store_register import (
-    _INSERT_LINK,
-    _INSERT_RECEIPT,
-    REGISTER_SCHEMA,
-    RegisterTables,
-    receipt_row,
-)
+from trustpolicy.record._sqlite import SQLiteBackend
+from trustpolicy.record._store_register import RegisterTables, receipt_row
 
 if TYPE_CHECKING:
+    import os
     from collections.abc import Mapping
+    from pathlib import Path
     from typing import Self
 
+    from trustpolicy.record._backend import (
+        DecisionRow,
+        Migration,
+        SchemaStatus,
+        StoreBackend,
+        StoredRow,
+    )
     from trustpolicy.record._register_key import RegisterKey
 
 __all__ = ["DecisionStore", "LoggedDecision", "StoreResult"]
@@ -104,45 +109,45 @@ class LoggedDecision:
         return revisions[0] if revisions else None
 
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS decisions (
-    decision_id TEXT PRIMARY KEY,
-    agent TEXT NOT NULL,
-    timestamp TEXT NOT NULL,
-    received_at TEXT NOT NULL,
-    path TEXT NOT NULL,
-    input TEXT NOT NULL,
-    result TEXT,
-    bundles TEXT NOT NULL,
-    labels TEXT NOT NULL,
-    error TEXT,
-    stripped INTEGER NOT NULL
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS decisions_by_time ON decisions (timestamp);
-CREATE TABLE IF NOT EXISTS agent_status (
-    agent TEXT PRIMARY KEY,
-    received_at TEXT NOT NULL,
-    status TEXT NOT NULL
-);
-"""
-_COLUMNS = "decision_id, agent, timestamp, path, input, result, bundles, labels, error"
-
-
 class DecisionStore(RegisterTables):
-    """Decisions in SQLite (WAL), one row per ``decision_id``, and the detainer register."""
+    """Decisions, one row per ``decision_id``, and the detainer register; SQLite or PostgreSQL.
 
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        self._lock = threading.Lock()
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.execute("PRAGMA busy_timeout=5000")
-            self._db.executescript(_SCHEMA + REGISTER_SCHEMA)
-        except (OSError, sqlite3.Error) as exc:
-            raise CollectorError(f"cannot open decision store {self.path}: {exc}") from exc
+    ``database`` is a path or ``sqlite:///path`` (the embedded default: opening it creates
+    or migrates the file), or ``postgresql://user@host:port/db`` (the schema must be
+    current: ``trustpolicy db migrate``; ``migrate=True`` applies it here instead, and
+    ``migrate=False`` opens either backend as it is, checking nothing). The
+    PostgreSQL password is ``password``, else ``TRUSTPOLICY_DB_PASSWORD``, else libpq's
+    ``PGPASSWORD`` or ``~/.pgpass``; a URL that carries one is refused.
+    """
+
+    def __init__(
+        self,
+        database: str | os.PathLike[str],
+        *,
+        password: str | None = None,
+        migrate: bool | None = None,
+        pool_size: int = 8,
+    ) -> None:
+        parsed = parse_store_url(database)
+        self.path: Path | None = parsed.path
+        self._backend: StoreBackend
+        if parsed.path is not None:
+            self._backend = SQLiteBackend(parsed.path, migrate=migrate is not False)
+        else:
+            try:
+                from trustpolicy.record._postgres import PostgresBackend  # noqa: PLC0415
+            except ImportError as exc:  # psycopg is the postgresql extra
+                raise ConfigError(
+                    "--db: a PostgreSQL store needs psycopg: pip install 'trustpolicy[postgresql]'"
+                ) from exc
+
+            self._backend = PostgresBackend(
+                parsed,
+                password=resolve_password(password),
+                migrate=migrate,
+                pool_size=pool_size,
+            )
+        self.url = self._backend.url
 
     def add(
         self, agent: str, events: list[dict[str, Any]], *, register: RegisterKey | None = None
@@ -153,13 +158,15 @@ class DecisionStore(RegisterTables):
         the keyed hash of its reference, and a ``receive_detainer`` decision records a
         receipt; without it the reference is stripped like any value outside the allow-list.
         """
-        received = datetime.now(UTC).isoformat()
-        rows, links, receipts = [], [], []
+        received = datetime.now(UTC)
+        rows: list[DecisionRow] = []
+        links: list[tuple[str, str]] = []
+        receipts: list[tuple[Any, ...]] = []
         not_decisions = 0
         if register is not None:
             self.bind_register_key(register)
         for event in events:
-            stamp = _parse_time(event["timestamp"]).isoformat()
+            stamp = _parse_time(event["timestamp"])
             found = decision_events(event)
             not_decisions += not found
             for decision in found:
@@ -170,36 +177,22 @@ class DecisionStore(RegisterTables):
                     links.append((decision.decision_id, digest))
                     kept = json.loads(row[5])
                     if kept.get("action") == "receive_detainer":
-                        receipt = receipt_from_decision(decision.decision_id, stamp, kept, digest)
+                        receipt = receipt_from_decision(
+                            decision.decision_id, stamp.isoformat(), kept, digest
+                        )
                         receipts.append(receipt_row(receipt, received))
-        with self._lock:
-            try:
-                before = self._db.total_changes
-                self._db.execute("BEGIN IMMEDIATE")
-                self._db.executemany(
-                    "INSERT INTO decisions VALUES (?,?,?,?,?,?,?,?,?,?,?) "
-                    "ON CONFLICT (decision_id) DO NOTHING",
-                    rows,
-                )
-                added = self._db.total_changes - before
-                self._db.executemany(_INSERT_LINK, links)
-                self._db.executemany(_INSERT_RECEIPT, receipts)
-                self._db.execute("COMMIT")
-            except sqlite3.Error as exc:
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
-                raise CollectorError(f"cannot store decision logs in {self.path}: {exc}") from exc
+        added = self._backend.insert_decisions(rows, links, receipts)
         return StoreResult(added=added, duplicates=len(rows) - added, not_decisions=not_decisions)
 
     @staticmethod
     def _row(  # noqa: PLR0917 - one private call site
         agent: str,
-        received: str,
-        stamp: str,
+        received: datetime,
+        stamp: datetime,
         event: dict[str, Any],
         found: DecisionEvent,
         register: RegisterKey | None,
-    ) -> tuple[Any, ...]:
+    ) -> DecisionRow:
         decision_id, raw_input = found.decision_id, found.input
         kept = project_input(raw_input)
         detainer = kept.get("detainer")
@@ -236,54 +229,43 @@ class DecisionStore(RegisterTables):
         self, *, since: datetime | None = None, until: datetime | None = None
     ) -> list[LoggedDecision]:
         """Return the stored decisions with ``since <= timestamp < until``, oldest first."""
-        lo = (since or datetime(1, 1, 1, tzinfo=UTC)).astimezone(UTC).isoformat()
-        hi = (until or datetime(9999, 12, 31, tzinfo=UTC)).astimezone(UTC).isoformat()
-        sql = (
-            f"SELECT {_COLUMNS} FROM decisions WHERE timestamp >= ? AND timestamp < ? "  # noqa: S608
-            "ORDER BY timestamp, decision_id"
-        )
-        return [_decision(row) for row in self._query(sql, (lo, hi))]
+        lo = (since or datetime(1, 1, 1, tzinfo=UTC)).astimezone(UTC)
+        hi = (until or datetime(9999, 12, 31, tzinfo=UTC)).astimezone(UTC)
+        return [_decision(row) for row in self._backend.select_decisions(lo, hi)]
 
     def count(self) -> int:
         """How many decisions are stored."""
-        return int(self._query("SELECT count(*) FROM decisions", ())[0][0])
+        return self._backend.count_decisions()
 
     def record_status(self, agent: str, status: Mapping[str, Any]) -> None:
         """Keep the latest status report (OPA's status plugin) of ``agent``."""
-        now = datetime.now(UTC).isoformat()
         text = json.dumps(status, sort_keys=True)
-        with self._lock:
-            try:
-                self._db.execute(
-                    "INSERT INTO agent_status VALUES (?,?,?) ON CONFLICT (agent) "
-                    "DO UPDATE SET received_at = excluded.received_at, status = excluded.status",
-                    (agent, now, text),
-                )
-            except sqlite3.Error as exc:
-                raise CollectorError(f"cannot store agent status in {self.path}: {exc}") from exc
+        self._backend.upsert_status(agent, datetime.now(UTC), text)
 
     def agent_status(self) -> dict[str, dict[str, Any]]:
         """Return the latest status report of each agent that sent one."""
-        rows = self._query("SELECT agent, status FROM agent_status ORDER BY agent", ())
-        return {agent: json.loads(text) for agent, text in rows}
+        return {agent: json.loads(text) for agent, text in self._backend.select_statuses()}
 
-    def _query(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
-        with self._lock:
-            try:
-                return self._db.execute(sql, params).fetchall()
-            except sqlite3.Error as exc:
-                raise CollectorError(f"cannot read decision store {self.path}: {exc}") from exc
+    def schema_status(self) -> SchemaStatus:
+        """Which schema migrations the database has, and which it lacks."""
+        return self._backend.schema_status()
+
+    def migrate(self) -> list[Migration]:
+        """Apply the pending schema migrations; return those applied (none if current)."""
+        return self._backend.migrate()
 
     def close(self) -> None:
         """Close the database."""
-        with self._lock:
-            self._db.close()
+        self._backend.close()
 
     def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+    def __repr__(self) -> str:
+        return f"DecisionStore({self.url!r})"
 
 
 def _reference_hash(raw: Any, register: RegisterKey | None) -> str | None:
@@ -295,12 +277,12 @@ def _reference_hash(raw: Any, register: RegisterKey | None) -> str | None:
     return register.digest(reference)
 
 
-def _decision(row: tuple[Any, ...]) -> LoggedDecision:
+def _decision(row: StoredRow) -> LoggedDecision:
     decision_id, agent, stamp, path, data, result, bundles, labels, error = row
     return LoggedDecision(
         decision_id=decision_id,
         agent=agent,
-        timestamp=datetime.fromisoformat(stamp),
+        timestamp=stamp,
         path=path,
         input=json.loads(data),
         result=json.loads(result),
