@@ -205,7 +205,12 @@ def parse_store_url(database: str | os.PathLike[str]) -> StoreURL:
 
 
 def _postgres_url(text: str) -> StoreURL:
-    from psycopg.conninfo import conninfo_to_dict  # noqa: PLC0415 - only PostgreSQL needs it
+    try:
+        from psycopg.conninfo import conninfo_to_dict  # noqa: PLC0415 - only PostgreSQL needs it
+    except ImportError as exc:  # psycopg is the postgresql extra
+        raise ConfigError(
+            "db: a PostgreSQL store needs psycopg: pip install 'trustpolicy[postgresql]'"
+        ) from exc
 
     try:
         params: dict[str, Any] = conninfo_to_dict(text)
