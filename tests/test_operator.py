@@ -111,10 +111,8 @@ def test_cli_built_signed_bundle_with_token_authentication_admits_its_clients(tm
             except requests.RequestException:
                 time.sleep(0.1)
         assert ready, "agent not ready"
-        # Probes need no token (system.authz admits GET /health from anyone); the rest of
-        # the diagnostic listener does.
-        assert requests.get(f"http://127.0.0.1:{probes}/health", timeout=5).status_code == 200
-        assert requests.get(f"http://127.0.0.1:{probes}/metrics", timeout=5).status_code == 401
+        # OPA checks the diagnostic listener's callers too: without a token, 401.
+        assert requests.get(f"http://127.0.0.1:{probes}/health", timeout=5).status_code == 401
         (tmp_path / "r.json").write_text(json.dumps(STOP))
         url = f"http://127.0.0.1:{port}"
         for client in ("c11", "c12"):

@@ -10,8 +10,8 @@
 #   A known client may only ask for decisions: POST of data.trustpolicy.decision,
 #   data.trustpolicy.batch or data.trustpolicy.revision on the v1 data API, without query
 #   parameters (no explain, instrument or provenance), a decision or batch only with its
-#   input document in the body. GET /health (liveness and readiness probes) needs no token.
-#   Nothing else is allowed, to anyone: policies and data are never written, patched or deleted through
+#   input document in the body, and GET /health. Nothing else is
+#   allowed, to anyone: policies and data are never written, patched or deleted through
 #   the API (they change only by publishing a new signed bundle). Without the api_clients
 #   data nobody is allowed: the agent fails closed.
 # related_resources:
@@ -47,10 +47,6 @@ allow if {
 	_permitted
 }
 
-# Liveness and readiness probes come from an orchestrator with no token: GET /health (with
-# only its own parameters) answers 200 or 500 and reveals nothing else, so anyone may ask.
-allow if _health
-
 # METADATA
 # description: The name of the client whose token hash matches the bearer token, if any.
 client := name if {
@@ -84,7 +80,7 @@ _permitted if {
 	input.path == ["v1", "data", "trustpolicy", "revision"]
 }
 
-_health if {
+_permitted if {
 	input.method == "GET"
 	input.path == ["health"]
 	every name, _ in object.get(input, "params", {}) {

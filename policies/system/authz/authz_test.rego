@@ -48,20 +48,6 @@ test_decision_without_an_input_object_is_refused if {
 	}
 }
 
-test_probes_check_health_without_a_token if {
-	every params in [{}, {"bundles": [""]}] {
-		authz.allow with input as object.union({"method": "GET", "path": ["health"]}, {"params": params})
-	}
-	every refused in [
-		{"method": "GET", "path": ["health"], "params": {"exclude-plugin": ["x"]}},
-		{"method": "GET", "path": ["v1", "data"]},
-		{"method": "GET", "path": ["metrics"]},
-		{"method": "POST", "path": ["v1", "data", "trustpolicy", "decision"], "body": {"input": {}}},
-	] {
-		not authz.allow with input as refused
-	}
-}
-
 test_health_with_other_parameters_is_refused if {
 	not authz.allow with input as object.union(_request("GET", ["health"]), {"params": {"exclude-plugin": ["x"]}})
 		with authz.api_clients as _clients_for("token-c11")
