@@ -35,12 +35,16 @@ if TYPE_CHECKING:
     from typing import Self
 
 __all__ = [
+    "MIN_HMAC_SECRET",
     "KeyPair",
     "SigningKey",
     "VerificationKey",
     "VerifiedBundle",
+    "check_hmac_secret",
     "file_hash",
     "generate_signing_key",
+    "is_hmac",
+    "looks_like_pem",
     "sign_bundle",
     "signatures_file",
     "verify_bundle",
@@ -60,9 +64,52 @@ _CURVES = {"ES256": ec.SECP256R1(), "ES384": ec.SECP384R1(), "ES512": ec.SECP521
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+#: The shortest HMAC secret accepted: 256 bits, as RFC 7518 asks for HS256.
+MIN_HMAC_SECRET = 32
+
+
 def _check(algorithm: str) -> None:
     if algorithm not in _ALGORITHMS:
         raise ConfigError(f"unsupported signing algorithm {algorithm!r}: use {sorted(_ALGORITHMS)}")
+
+
+def is_hmac(algorithm: str) -> bool:
+    """Whether ``algorithm`` is an HMAC (shared-secret) algorithm: HS256, HS384, HS512."""
+    return algorithm in _HMAC
+
+
+def looks_like_pem(key: bytes | str) -> bool:
+    """Whether ``key`` holds PEM text (a key or certificate), wherever the block starts."""
+    raw = key.encode() if isinstance(key, str) else key
+    return b"-----BEGIN" in raw
+
+
+def check_hmac_secret(algorithm: str, key: bytes | str) -> None:
+    """Refuse a PEM key (a public key is no secret) or a short secret for an HMAC algorithm.
+
+    With HS256 and a public key as the "secret", anyone holding the public key could sign
+    a bundle the agent activates; so a PEM key with an HMAC algorithm is refused everywhere.
+    """
+    if not is_hmac(algorithm):
+        return
+    if looks_like_pem(key):
+        raise ConfigError(
+            f"{algorithm} is an HMAC algorithm and the key given is PEM: a public key is no "
+            "secret (anyone holding it could sign bundles); use RS256/PS256/ES256 with a PEM "
+            "key pair, or a random HMAC secret"
+        )
+    raw = key.encode() if isinstance(key, str) else key
+    if len(raw.strip()) < MIN_HMAC_SECRET:
+        raise ConfigError(
+            f"{algorithm} secret is shorter than {MIN_HMAC_SECRET} bytes "
+            "(generate_signing_key(algorithm='HS256') writes a random 256-bit one)"
+        )
+
+
+def _check_key(algorithm: str, key: bytes) -> None:
+    check_hmac_secret(algorithm, key)
+    if not is_hmac(algorithm) and not looks_like_pem(key):
+        raise ConfigError(f"{algorithm} needs a PEM key, and the key given is not PEM")
 
 
 @attrs.frozen
@@ -71,6 +118,9 @@ class _Key:
     algorithm: str = attrs.field(default=DEFAULT_ALGORITHM, validator=lambda _i, _a, v: _check(v))
     key_id: str = "trustpolicy"
     scope: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        _check_key(self.algorithm, self.key)
 
     @classmethod
     def from_file(
@@ -109,7 +159,7 @@ class VerificationKey(_Key):
 
     def material(self) -> Any:
         """Return the key as PyJWT takes it: a public key (from key, private key or cert)."""
-        if self.algorithm in _HMAC or not self.key.lstrip().startswith(b"-----BEGIN"):
+        if self.algorithm in _HMAC:
             return self.key
         try:
             if b"CERTIFICATE" in self.key:

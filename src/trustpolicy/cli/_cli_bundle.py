@@ -230,12 +230,17 @@ def serve(*, tokens_path: Path | None, host: str, port: int, bundle_path: Path) 
 )
 @click.option(
     "--public-key",
-    required=True,
+    default=None,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="PEM public key the agent verifies bundles with.",
+    help="PEM public key the agent verifies bundles with (RS*, PS*, ES*).",
 )
 @click.option("--key-id", default="trustpolicy", show_default=True)
 @click.option("--algorithm", type=_ALGORITHMS, default="RS256", show_default=True)
+@click.option(
+    "--hmac-secret-env",
+    default=None,
+    help="HS* only: the variable OPA reads the shared secret from (never written in).",
+)
 @click.option(
     "--token-file",
     "token_path",
@@ -261,13 +266,17 @@ def serve(*, tokens_path: Path | None, host: str, port: int, bundle_path: Path) 
     default=None,
     help="Write here (.json, else YAML); default: JSON on stdout.",
 )
-def agent_config_command(*, out: Path | None, public_key: Path, **options: str | None) -> int:
+def agent_config_command(
+    *, out: Path | None, public_key: Path | None, **options: str | None
+) -> int:
     """Write the OPA configuration for one department's agent.
 
     The agent pulls the signed bundle (persisted, long polling) and ships decision logs
-    to the collector. Tokens are referenced by file or variable, never written in.
+    to the collector. Tokens and HMAC secrets are referenced by file or variable, never
+    written in; an HMAC algorithm with a PEM key is refused (a public key is no secret).
     """
-    config = agent_config(public_key=_existing(public_key, "public key file"), **options)  # type: ignore[arg-type]
+    key = _existing(public_key, "public key file") if public_key is not None else None
+    config = agent_config(public_key=key, **options)  # type: ignore[arg-type]
     if out is None:
         click.echo(json.dumps(config, indent=2))
     else:
