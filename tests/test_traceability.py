@@ -104,7 +104,7 @@ def fired(opa_bin: Path, policies: Path, tmp_path_factory: pytest.TempPathFactor
 def test_contract_copy_matches_the_published_contract() -> None:
     if SHARED_CONTRACT.exists():
         assert CONTRACT.read_text(encoding="utf-8") == SHARED_CONTRACT.read_text(encoding="utf-8")
-    assert len(contract_ids()) == 20
+    assert len(contract_ids()) == 21
 
 
 def test_every_contract_id_is_implemented_by_exactly_one_annotated_package(

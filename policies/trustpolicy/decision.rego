@@ -44,29 +44,77 @@ batch := [d |
 # (data.trustpolicy.checks) fails the build for a provision package that contributes none.
 # (Rego needs a literal rule name after each instrument's packages: a variable there would
 # also reach the test packages beside them, which evaluate the decision.)
-_contributions contains ["violations", item] if some item in data.trustpolicy.boston[_].violations
+_contributions contains ["violations", item] if {
+	some name
+	items := data.trustpolicy.boston[name].violations
+	some item in items
+}
 
-_contributions contains ["violations", item] if some item in data.trustpolicy.massachusetts[_].violations
+_contributions contains ["violations", item] if {
+	some name
+	items := data.trustpolicy.massachusetts[name].violations
+	some item in items
+}
 
-_contributions contains ["violations", item] if some item in data.trustpolicy.federal[_].violations
+_contributions contains ["violations", item] if {
+	some name
+	items := data.trustpolicy.federal[name].violations
+	some item in items
+}
 
-_contributions contains ["escalations", item] if some item in data.trustpolicy.boston[_].escalations
+_contributions contains ["escalations", item] if {
+	some name
+	items := data.trustpolicy.boston[name].escalations
+	some item in items
+}
 
-_contributions contains ["escalations", item] if some item in data.trustpolicy.massachusetts[_].escalations
+_contributions contains ["escalations", item] if {
+	some name
+	items := data.trustpolicy.massachusetts[name].escalations
+	some item in items
+}
 
-_contributions contains ["escalations", item] if some item in data.trustpolicy.federal[_].escalations
+_contributions contains ["escalations", item] if {
+	some name
+	items := data.trustpolicy.federal[name].escalations
+	some item in items
+}
 
-_contributions contains ["obligations", item] if some item in data.trustpolicy.boston[_].obligations
+_contributions contains ["obligations", item] if {
+	some name
+	items := data.trustpolicy.boston[name].obligations
+	some item in items
+}
 
-_contributions contains ["obligations", item] if some item in data.trustpolicy.massachusetts[_].obligations
+_contributions contains ["obligations", item] if {
+	some name
+	items := data.trustpolicy.massachusetts[name].obligations
+	some item in items
+}
 
-_contributions contains ["obligations", item] if some item in data.trustpolicy.federal[_].obligations
+_contributions contains ["obligations", item] if {
+	some name
+	items := data.trustpolicy.federal[name].obligations
+	some item in items
+}
 
-_contributions contains ["lifted", item] if some item in data.trustpolicy.boston[_].lifted
+_contributions contains ["lifted", item] if {
+	some name
+	items := data.trustpolicy.boston[name].lifted
+	some item in items
+}
 
-_contributions contains ["lifted", item] if some item in data.trustpolicy.massachusetts[_].lifted
+_contributions contains ["lifted", item] if {
+	some name
+	items := data.trustpolicy.massachusetts[name].lifted
+	some item in items
+}
 
-_contributions contains ["lifted", item] if some item in data.trustpolicy.federal[_].lifted
+_contributions contains ["lifted", item] if {
+	some name
+	items := data.trustpolicy.federal[name].lifted
+	some item in items
+}
 
 # Derived, never written by hand: any violation denies, else any escalation escalates.
 # A request that fails the input check is denied even if TP-INPUT-01 ever failed to report.

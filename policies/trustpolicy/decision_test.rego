@@ -171,6 +171,7 @@ test_exception_entry_names_what_it_lifts if {
 		"title": "Criminal warrant issued by a judicial officer",
 		"citation": "Boston Code § 11-1.9; Boston Trust Act (2019) §§ 1-2",
 		"confidence": "text",
+		"version": "BTA-2019",
 		"lifts": "BTA-DET-01",
 		"lifted": ["BTA-DET-01"],
 		"message": concat(" ", [
@@ -200,13 +201,14 @@ test_escalation_alone_escalates_and_is_not_allowed if {
 }
 
 test_malformed_request_is_decided_by_the_input_check_alone if {
-	# No provision reads a malformed request, but the detainer that came with it is recorded.
+	# No provision reads a malformed request, but the detainer that came with it is recorded
+	# and status information bound for an immigration authority still goes to legal review.
 	decision := decide({
 		"action": "share_information", "actor": officer, "typo": 1,
 		"counterpart": {"agency": "ICE-ERO"}, "information": ["name", "immigration_status"],
 		"authority": [{"type": "civil_detainer"}],
 	})
-	summary(decision) == want("deny", {"TP-INPUT-01"}, {}, set(), {"BTA-RPT-01"})
+	summary(decision) == want("deny", {"TP-INPUT-01"}, {}, {"FED-1373-ESC"}, {"BTA-RPT-01"})
 }
 
 test_no_input_at_all_is_denied if {
@@ -244,4 +246,40 @@ test_malformed_request_is_denied_even_if_the_input_check_reported_nothing if {
 t_decide_silenced(input_document) := decision if {
 	decision := trustpolicy.decision with input as input_document
 		with trustpolicy.engine.input.violations as set()
+}
+
+# A provision is one folder: whatever package an instrument holds reaches the decision by its
+# folder alone, with each kind of contribution, no import list to edit.
+test_a_new_provision_package_is_registered_by_its_folder if {
+	entry := {"rule": "BTA-NEW-01", "version": "BTA-2019"}
+	provision := {
+		"violations": {entry},
+		"escalations": {object.union(entry, {"rule": "FED-NEW-ESC"})},
+		"obligations": {object.union(entry, {"rule": "BTA-NEW-RPT"})},
+		"lifted": {["EXC-JUDICIAL-WARRANT", "BTA-NEW-01"]},
+	}
+	request_input := request("receive_detainer", {})
+	every instrument in ["boston", "massachusetts", "federal"] {
+		decision := _decide_with_provision(instrument, request_input, provision)
+		summary(decision) == want(
+			"deny", {"BTA-NEW-01"}, {"EXC-JUDICIAL-WARRANT": "BTA-NEW-01"},
+			{"FED-NEW-ESC"}, {"BTA-NEW-RPT"},
+		)
+	}
+}
+
+_decide_with_provision("boston", request_input, provision) := d if {
+	d := trustpolicy.decision with input as request_input with trustpolicy.boston as {"new": provision}
+}
+
+_decide_with_provision("massachusetts", request_input, provision) := d if {
+	d := trustpolicy.decision with input as request_input
+		with trustpolicy.massachusetts as {"new": provision}
+		with trustpolicy.boston as {}
+}
+
+_decide_with_provision("federal", request_input, provision) := d if {
+	d := trustpolicy.decision with input as request_input
+		with trustpolicy.federal as {"new": provision}
+		with trustpolicy.boston as {}
 }

@@ -73,10 +73,10 @@ judicial_warrant if {
 # EXC-JUDICIAL-ORDER: an order of a court in a criminal matter, which needs a criminal
 # case; an order from a civil case (habeas, removal) lifts nothing.
 judicial_order if {
+	has_criminal_case
 	some doc in input.authority
 	doc.type == "judicial_order"
 	_judicial_issuer(doc)
-	has_criminal_case
 }
 
 # A state criminal warrant from a judicial officer commands the person's production before
@@ -87,9 +87,11 @@ state_warrant if {
 	_judicial_issuer(doc)
 }
 
-# The city's own criminal basis for holding or arresting a person, so that the act does not
-# rest "solely" on civil documents: a state criminal warrant, or probable cause of a crime in
-# a documented case.
+# The city's own criminal basis for arresting or stopping a person, so that the arrest does
+# not rest on civil documents ("an independent criminal basis is a different arrest"): a
+# state criminal warrant, or probable cause of a crime in a documented case. A hold in
+# custody of a person eligible for release is not "solely" civil only on a state warrant:
+# once eligible for release, nothing criminal holds them (lib.state_warrant).
 independent_criminal_basis if state_warrant
 
 independent_criminal_basis if {
@@ -191,17 +193,25 @@ text(ann) := object.union(object.remove(ann.custom, {"versions"}), latest) if {
 	latest := texts[count(texts) - 1]
 }
 
+# The rule as its newest version has it, whatever the day: for a record that must be kept
+# even when the day of the act cannot be read.
+current_text(ann) := object.union(object.remove(ann.custom, {"versions"}), latest) if {
+	latest := ann.custom.versions[count(ann.custom.versions) - 1]
+}
+
 # entry builds a decision entry from a provision's METADATA annotation, as the law in force
 # has it; notes are sentences added to the message (the guards that applied).
-entry(ann, notes) := {
+entry(ann, notes) := _entry(ann, text(ann), notes)
+
+current_entry(ann, notes) := _entry(ann, current_text(ann), notes)
+
+_entry(ann, t, notes) := {
 	"rule": t.id,
 	"title": ann.title,
 	"citation": t.citation,
 	"confidence": t.confidence,
 	"version": t.version,
 	"message": concat(" ", array.concat([t.message], sort(notes))),
-} if {
-	t := text(ann)
 }
 
 # lifted_by[provision] holds the ids of the applied exceptions whose text in force says they

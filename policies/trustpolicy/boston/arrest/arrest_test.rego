@@ -11,6 +11,7 @@ test_no_arrest_on_an_immigration_hit if {
 		"title": "No arrest, stop or extended detention on a civil immigration warrant",
 		"citation": "Boston Code § 11-1.9; Boston Trust Act (2019) § 2",
 		"confidence": "reported",
+		"version": "BTA-2019",
 		"message": concat(" ", [
 			"Boston Trust Act: no arrest, stop or extended detention may be based on a civil",
 			"immigration warrant or an immigration hit.",
@@ -20,6 +21,10 @@ test_no_arrest_on_an_immigration_hit if {
 }
 
 cases := {
+	"an arrest for an immigration operation, with nothing else": {
+		"input": t.request("arrest", {"operation": {"primary_purpose": "immigration_enforcement"}, "purpose": "other"}),
+		"want": t.deny({"BTA-ARR-01"}),
+	},
 	"a removal order": {
 		"input": t.request("arrest", {"authority": [{"type": "removal_order", "issued_by": "immigration_judge"}]}),
 		"want": t.deny({"BTA-ARR-01"}),
@@ -48,8 +53,16 @@ cases := {
 		}),
 		"want": t.allow,
 	},
-	"the officer's own probable cause at a stop with an immigration hit": {
+	"probable cause with no case beside an immigration hit is not a different arrest": {
 		"input": t.request("arrest", {"authority": [ncic_hit, {"type": "criminal_probable_cause"}], "purpose": "criminal_investigation"}),
+		"want": t.deny({"BTA-ARR-01"}),
+	},
+	"the officer's own probable cause in a documented case beside an immigration hit": {
+		"input": t.request("arrest", {"authority": [ncic_hit, {"type": "criminal_probable_cause"}], "purpose": "criminal_investigation", "criminal_case": {"id": "BPD-9"}}),
+		"want": t.allow,
+	},
+	"a state criminal warrant is an independent basis for the city's own arrest": {
+		"input": t.request("arrest", {"authority": [ncic_hit, {"type": "state_criminal_warrant", "issued_by": "state_judge"}]}),
 		"want": t.allow,
 	},
 	"probable cause claimed without a case for an immigration authority is the pretext": {

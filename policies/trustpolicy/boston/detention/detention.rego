@@ -6,8 +6,8 @@
 #   releasable) may be kept in custody solely on a civil immigration detainer request, an ICE
 #   administrative warrant or an immigration judge's removal order. The 2014 Act covered
 #   detainer requests only; the 2019 amendment added administrative warrants. A state
-#   criminal warrant or probable cause in a documented case is the city's own basis (the hold
-#   is not "solely" civil); only a judicial criminal warrant lifts the prohibition.
+#   criminal warrant is the city's own basis (the hold is not "solely" civil); only a
+#   judicial criminal warrant lifts the prohibition.
 # related_resources:
 #   - ref: https://www.boston.gov/departments/police/boston-trust-act
 #     description: Boston Trust Act, City of Boston Code of Ordinances § 11-1.9 (2014, amended 2019)
@@ -26,7 +26,13 @@
 #         immigration detainer request; release them.
 #       holds_on: [civil_detainer]
 #     - version: BTA-2019
-#       holds_on: [civil_detainer, ice_administrative_warrant, removal_order, judicial_criminal_warrant, judicial_order, state_criminal_warrant]
+#       holds_on:
+#         - civil_detainer
+#         - ice_administrative_warrant
+#         - removal_order
+#         - judicial_criminal_warrant
+#         - judicial_order
+#         - state_criminal_warrant
 package trustpolicy.boston.detention
 
 import data.trustpolicy.lib
@@ -40,7 +46,7 @@ triggered if {
 	not input.subject.in_custody == false
 	input.subject.eligible_for_release == true
 	_civil_hold
-	not lib.independent_criminal_basis
+	not lib.state_warrant
 }
 
 # The civil documents the version in force covers (the 2019 text: any civil document, or a

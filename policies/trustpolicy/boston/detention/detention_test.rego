@@ -16,6 +16,7 @@ test_detainer_alone_never_holds_after_release if {
 			"title": "No detention on a civil detainer or administrative warrant after release",
 			"citation": "Boston Code § 11-1.9; Boston Trust Act (2019) §§ 1-2",
 			"confidence": "text",
+			"version": "BTA-2019",
 			"message": concat(" ", [
 				"Boston Trust Act: a person eligible for release may not be held on a civil",
 				"immigration detainer or an ICE administrative warrant; release them.",
@@ -26,6 +27,7 @@ test_detainer_alone_never_holds_after_release if {
 			"title": "No holding a person solely on a civil detainer (Lunn v. Commonwealth)",
 			"citation": "Lunn v. Commonwealth, 477 Mass. 517 (2017)",
 			"confidence": "text",
+			"version": "MA-LUNN",
 			"message": concat(" ", [
 				"Massachusetts law (Lunn v. Commonwealth): no one may be held solely on a civil",
 				"immigration detainer past the time they would otherwise be released.",
@@ -66,9 +68,33 @@ cases := {
 		"input": hold([detainer, {"type": "judicial_criminal_warrant", "issued_by": "federal_judge"}], {}),
 		"want": t.want("allow", set(), {"EXC-JUDICIAL-WARRANT": "BTA-DET-01"}, set(), {"BTA-RPT-01"}),
 	},
-	"a state warrant from a state judge": {
+	"a state warrant from a state judge is the city's own basis: not solely on the detainer": {
 		"input": hold([detainer, {"type": "state_criminal_warrant", "issued_by": "state_judge"}], {}),
-		"want": t.want("allow", set(), {"EXC-JUDICIAL-WARRANT": "BTA-DET-01"}, set(), {"BTA-RPT-01"}),
+		"want": t.want("allow", set(), {}, set(), {"BTA-RPT-01"}),
+	},
+	"a state warrant signed by an ICE officer is no basis": {
+		"input": hold([detainer, {"type": "state_criminal_warrant", "issued_by": "ice_officer"}], {}),
+		"want": t.want("deny", {"BTA-DET-01", "MA-LUNN-01"}, {}, set(), {"BTA-RPT-01"}),
+	},
+	"a detainer as received counts as a detainer": {
+		"input": t.request("detain", {"subject": releasable, "detainer": {"form": "I-247A", "received_via": "fax"}}),
+		"want": t.want("deny", {"BTA-DET-01", "MA-LUNN-01"}, {}, set(), {"BTA-RPT-01"}),
+	},
+	"custody not given but release eligibility is: a hold": {
+		"input": t.request("detain", {"subject": {"eligible_for_release": true}, "authority": [detainer]}),
+		"want": t.want("deny", {"BTA-DET-01", "MA-LUNN-01"}, {}, set(), {"BTA-RPT-01"}),
+	},
+	"a person not in custody detained on an administrative warrant is a stop (BTA-ARR-01)": {
+		"input": t.request("detain", {"subject": {"in_custody": false, "eligible_for_release": true}, "authority": [{"type": "ice_administrative_warrant", "issued_by": "ice_officer"}]}),
+		"want": t.deny({"BTA-ARR-01"}),
+	},
+	"a stop on an immigration hit with a judicial criminal warrant": {
+		"input": t.request("detain", {"subject": {"in_custody": false}, "authority": [{"type": "judicial_criminal_warrant", "issued_by": "federal_judge"}], "counterpart": {"agency": "ICE-ERO"}}),
+		"want": t.want("allow", set(), {"EXC-JUDICIAL-WARRANT": "BTA-ARR-01"}, set(), set()),
+	},
+	"a hold for ICE-ERO with no document at all": {
+		"input": t.request("detain", {"subject": releasable, "counterpart": {"agency": "ICE-ERO"}}),
+		"want": t.deny({"BTA-DET-01"}),
 	},
 	"a court order is not a warrant": {
 		"input": hold([detainer, {"type": "judicial_order", "issued_by": "state_judge"}], {}),

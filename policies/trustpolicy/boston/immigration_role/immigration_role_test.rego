@@ -11,6 +11,7 @@ test_no_287g_agreement if {
 		"title": "No acting as an immigration officer or joining immigration operations",
 		"citation": "Boston Code § 11-1.9; Boston Trust Act (2019) § 2; 8 U.S.C. § 1357(g)",
 		"confidence": "reported",
+		"version": "BTA-2019",
 		"message": concat(" ", [
 			"Boston Trust Act: officers may not act as immigration officers (287(g) included) or",
 			"join an operation whose primary purpose is immigration enforcement.",
@@ -46,8 +47,24 @@ cases := {
 		"input": join({"primary_purpose": "immigration_enforcement", "partner": "ICE-HSI"}, {"criminal_case": {"id": "T-3"}}),
 		"want": t.deny({"BTA-ROLE-01"}),
 	},
-	"keeping the peace around an ICE operation is not joining it": {
+	"an ICE-ERO operation labelled public safety is still immigration enforcement": {
 		"input": join({"primary_purpose": "public_safety", "partner": "ICE-ERO"}, {"purpose": "public_safety"}),
+		"want": t.deny({"BTA-ROLE-01"}),
+	},
+	"a CBP task force on a bare case number is not a criminal task force": {
+		"input": join({"primary_purpose": "criminal_enforcement", "partner": "CBP"}, {"purpose": "criminal_investigation", "criminal_case": {"id": "T-2"}}),
+		"want": t.deny({"BTA-ROLE-01"}),
+	},
+	"an ICE-ERO operation with a judicial criminal warrant presented": {
+		"input": join({"primary_purpose": "criminal_enforcement", "partner": "ICE-ERO"}, {"authority": [{"type": "judicial_criminal_warrant", "issued_by": "federal_judge"}], "criminal_case": {"id": "T-3"}}),
+		"want": t.allow,
+	},
+	"cross-designation under a criminal task force is still BTA-ROLE-01": {
+		"input": t.request("perform_immigration_function", {"operation": {"primary_purpose": "criminal_enforcement", "partner": "ICE-HSI"}, "criminal_case": {"id": "T-4"}, "purpose": "criminal_investigation"}),
+		"want": t.deny({"BTA-ROLE-01"}),
+	},
+	"a peacekeeping operation with no immigration partner": {
+		"input": join({"primary_purpose": "public_safety", "partner": "STATE_POLICE"}, {"purpose": "public_safety"}),
 		"want": t.allow,
 	},
 	"a task force for criminal enforcement joined for civil enforcement": {

@@ -9,6 +9,7 @@ test_officer_may_not_ask_about_status if {
 		"title": "No questions about immigration or citizenship status",
 		"citation": "Boston Code § 11-1.9; Boston Trust Act (2019) § 2",
 		"confidence": "reported",
+		"version": "BTA-2019",
 		"message": concat(" ", [
 			"Boston Trust Act: police officers may not ask about or look up a person's",
 			"immigration or citizenship status.",
@@ -64,9 +65,33 @@ cases := {
 		"input": t.request("inquire_status", {"criminal_case": {"id": "C-3", "statute": "8 USC 13260"}}),
 		"want": t.deny({"BTA-INQ-01"}),
 	},
-	"document fraud with no statute named is read as immigration document fraud": {
+	"document fraud with no statute named does not make status an element": {
 		"input": t.request("inquire_status", {"purpose": "criminal_investigation", "criminal_case": {"id": "C-5", "category": "document_fraud"}}),
+		"want": t.deny({"BTA-INQ-01"}),
+	},
+	"smuggling under 8 USC 1324 (interpretation)": {
+		"input": t.request("inquire_status", {"purpose": "criminal_investigation", "criminal_case": {"id": "C-6", "statute": "8 USC 1324"}}),
 		"want": t.want("allow", set(), {"EXC-CRIMINAL-ELEMENT": "BTA-INQ-01"}, set(), set()),
+	},
+	"a re-entry case never qualifies when ICE-ERO asks": {
+		"input": t.request("inquire_status", {"counterpart": {"agency": "ICE-ERO"}, "purpose": "criminal_investigation", "criminal_case": {"id": "C-7", "statute": "8 USC 1326"}}),
+		"want": t.deny({"BTA-INQ-01"}),
+	},
+	"consular notification for an arrested person in custody": {
+		"input": t.request("inquire_status", {"subject": {"role": "arrestee", "in_custody": true}, "purpose": "consular_notification"}),
+		"want": t.want("allow", set(), {"EXC-CONSULAR-NOTICE": "BTA-INQ-01"}, set(), set()),
+	},
+	"consular notification for a person not in custody does not qualify": {
+		"input": t.request("inquire_status", {"subject": {"role": "witness", "in_custody": false}, "purpose": "consular_notification"}),
+		"want": t.deny({"BTA-INQ-01"}),
+	},
+	"consular notification asked for ICE-ERO does not qualify": {
+		"input": t.request("inquire_status", {"subject": {"role": "arrestee", "in_custody": true}, "counterpart": {"agency": "ICE-ERO"}, "purpose": "consular_notification"}),
+		"want": t.deny({"BTA-INQ-01"}),
+	},
+	"visa certification asked for ICE-ERO does not qualify": {
+		"input": t.request("inquire_status", {"subject": {"role": "victim"}, "counterpart": {"agency": "ICE-ERO"}, "purpose": "visa_certification"}),
+		"want": t.deny({"BTA-INQ-01"}),
 	},
 	"ordinary document fraud does not make status an element": {
 		"input": t.request("inquire_status", {"criminal_case": {"id": "C-4", "category": "document_fraud", "statute": "M.G.L. c. 90 § 24B"}}),

@@ -16,6 +16,7 @@ test_no_personal_information_to_ice if {
 		"title": "No personal information to immigration authorities for civil enforcement",
 		"citation": "Boston Code § 11-1.9; Boston Trust Act (2019) § 2",
 		"confidence": "reported",
+		"version": "BTA-2019",
 		"message": concat(" ", [
 			"Boston Trust Act: personal information may not be given to immigration authorities",
 			"for civil immigration enforcement.",
@@ -37,9 +38,11 @@ test_enforcement_agencies_never_qualify_and_the_message_says_so if {
 	[v.message | some v in decision.violations] == [concat(" ", [
 		"Boston Trust Act: personal information may not be given to immigration authorities",
 		"for civil immigration enforcement. ICE-ERO, CBP and USCIS do not qualify for the",
-		"criminal exceptions: without a judicial warrant their request is civil immigration enforcement.",
+		"criminal exceptions: without a judicial criminal warrant their request is civil immigration enforcement.",
 	])]
 }
+
+violent := {"role": "arrestee", "charges": [{"severity": "serious_violent_felony"}]}
 
 cases := {
 	"whatever purpose is stated, without a case it is civil": {
@@ -95,11 +98,31 @@ cases := {
 		"want": t.want("allow", set(), {"EXC-HSI-CRIMINAL": "BTA-INFO-01"}, set(), set()),
 	},
 	"a named person's criminal history": {
-		"input": share("ICE-ERO", ["criminal_history"], {"purpose": "criminal_history_check"}),
+		"input": share("ICE-ERO", ["criminal_history"], {"purpose": "criminal_history_check", "subject": violent}),
 		"want": t.want("allow", set(), {"EXC-CRIMINAL-HISTORY": "BTA-INFO-01"}, set(), set()),
 	},
+	"criminal history of a person with no serious violent charge": {
+		"input": share("ICE-ERO", ["criminal_history"], {"purpose": "criminal_history_check", "subject": {"role": "arrestee", "charges": [{"severity": "felony"}]}}),
+		"want": t.deny({"BTA-INFO-01"}),
+	},
+	"criminal history with no charges given is a missing fact": {
+		"input": share("ICE-ERO", ["criminal_history"], {"purpose": "criminal_history_check"}),
+		"want": t.deny({"TP-INPUT-01"}),
+	},
+	"a state criminal warrant never lifts giving an address to ICE-ERO": {
+		"input": share("ICE-ERO", ["home_address"], {"authority": [{"type": "state_criminal_warrant", "issued_by": "state_judge"}], "criminal_case": {"id": "S-2"}}),
+		"want": t.deny({"BTA-INFO-01"}),
+	},
+	"an order in a criminal matter lifts giving a photo": {
+		"input": share("ICE-ERO", ["photo"], {"authority": [{"type": "judicial_order", "issued_by": "state_judge"}], "criminal_case": {"id": "1:26-cr-5"}}),
+		"want": t.want("allow", set(), {"EXC-JUDICIAL-ORDER": "BTA-INFO-01"}, set(), set()),
+	},
+	"an order in a civil matter lifts nothing": {
+		"input": share("ICE-ERO", ["photo"], {"authority": [{"type": "judicial_order", "issued_by": "federal_judge"}]}),
+		"want": t.deny({"BTA-INFO-01"}),
+	},
 	"criminal history with the name and date of birth that identify the person": {
-		"input": share("ICE-ERO", ["name", "date_of_birth", "criminal_history"], {}),
+		"input": share("ICE-ERO", ["name", "date_of_birth", "criminal_history"], {"subject": violent}),
 		"want": t.want("allow", set(), {"EXC-CRIMINAL-HISTORY": "BTA-INFO-01"}, set(), set()),
 	},
 	"criminal history with an address is more than criminal history": {

@@ -14,6 +14,7 @@ test_no_release_date_to_ice if {
 		"title": "No release dates or custody status to immigration authorities",
 		"citation": "Boston Code § 11-1.9; Boston Trust Act (2019) § 2",
 		"confidence": "reported",
+		"version": "BTA-2019",
 		"message": concat(" ", [
 			"Boston Trust Act: release dates, release times and custody status may not be given",
 			"to immigration authorities for civil immigration enforcement.",

@@ -19,6 +19,7 @@
 #     - version: BTA-2014
 package trustpolicy.boston.reporting
 
+import data.trustpolicy.law
 import data.trustpolicy.lib
 
 _detainer_received if input.action == "receive_detainer"
@@ -28,6 +29,13 @@ _detainer_received if "civil_detainer" in lib.authority_types
 _detainer_received if is_object(input.detainer)
 
 obligations contains lib.entry(_meta, _notes) if _detainer_received
+
+# A detainer that arrived with an unreadable occurred_at is still recorded, under the
+# newest text: a record is never lost to a malformed request.
+obligations contains lib.current_entry(_meta, _notes) if {
+	_detainer_received
+	not law.moment
+}
 
 _notes contains "The district was not given: record it by hand." if not input.actor.district
 

@@ -10,8 +10,9 @@ test_every_detainer_received_is_recorded if {
 	decision.obligations == {{
 		"rule": "BTA-RPT-01",
 		"title": "Record every civil detainer request for the annual report",
-		"citation": "Boston Code § 11-1.9; Boston Trust Act (2019) § 3",
+		"citation": "Boston Code § 11-1.9; Boston Trust Act (2014) § 3, as amended (2019) § 3",
 		"confidence": "reported",
+		"version": "BTA-2014",
 		"message": concat(" ", [
 			"Record this civil detainer request for the Commissioner's annual Trust Act report:",
 			"date, district and disposition, and whether the person was detained or transferred",

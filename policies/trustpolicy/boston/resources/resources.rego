@@ -39,12 +39,8 @@ triggered if {
 triggered if {
 	input.action == "inquire_status"
 	input.actor.role != "police_officer"
-	_status_lookup_for_enforcement
+	lib.civil_enforcement
 }
-
-_status_lookup_for_enforcement if lib.civil_enforcement
-
-_status_lookup_for_enforcement if lib.pretext
 
 violations contains lib.entry(_meta, lib.guard_notes) if {
 	triggered

@@ -13,6 +13,7 @@ test_no_perimeter_for_a_civil_operation if {
 		"title": "No city resources for civil immigration enforcement",
 		"citation": "Boston Code § 11-1.9; Boston Trust Act (2019) § 2",
 		"confidence": "reported",
+		"version": "BTA-2019",
 		"message": concat(" ", [
 			"Boston Trust Act: city funds, personnel, equipment and facilities may not be used for",
 			"civil immigration enforcement.",
@@ -46,9 +47,37 @@ cases := {
 		}),
 		"want": t.allow,
 	},
-	"keeping the peace at the scene of an ICE operation": {
+	"the public-safety label never covers an ICE-ERO operation": {
 		"input": commit({"operation": ice_operation, "purpose": "public_safety"}),
+		"want": t.deny({"BTA-RES-01"}),
+	},
+	"keeping the peace at a public-safety scene where ICE-HSI acts": {
+		"input": commit({"counterpart": {"agency": "ICE-HSI"}, "operation": {"primary_purpose": "public_safety"}, "purpose": "public_safety"}),
 		"want": t.want("allow", set(), {"EXC-PUBLIC-SAFETY": "BTA-RES-01"}, set(), set()),
+	},
+	"a perimeter labelled public safety around a civil operation": {
+		"input": commit({"operation": {"primary_purpose": "immigration_enforcement"}, "purpose": "public_safety"}),
+		"want": t.deny({"BTA-RES-01"}),
+	},
+	"city facilities for CBP interviews labelled public safety": {
+		"input": commit({"counterpart": {"agency": "CBP"}, "operation": {"primary_purpose": "public_safety"}, "purpose": "public_safety"}),
+		"want": t.deny({"BTA-RES-01"}),
+	},
+	"a city employee looking up status for ICE-ERO with no civil purpose stated": {
+		"input": object.union(t.request("inquire_status", {"counterpart": {"agency": "ICE-ERO"}, "purpose": "statistics"}), {"actor": {"role": "city_employee"}}),
+		"want": t.deny({"BTA-RES-01"}),
+	},
+	"a city employee looking up status for ICE-ERO in a criminal case": {
+		"input": object.union(t.request("inquire_status", {"counterpart": {"agency": "ICE-ERO"}, "purpose": "criminal_investigation", "criminal_case": {"id": "C-1"}}), {"actor": {"role": "city_employee"}}),
+		"want": t.deny({"BTA-RES-01"}),
+	},
+	"a city employee looking up status for ICE-HSI in a documented case": {
+		"input": object.union(t.request("inquire_status", {"counterpart": {"agency": "ICE-HSI"}, "purpose": "criminal_investigation", "criminal_case": {"id": "C-1"}}), {"actor": {"role": "city_employee"}}),
+		"want": t.allow,
+	},
+	"a city employee's status look-up with no purpose is a missing fact": {
+		"input": object.union(t.request("inquire_status", {}), {"actor": {"role": "city_employee"}}),
+		"want": t.deny({"TP-INPUT-01"}),
 	},
 	"a criminal operation with ICE-HSI in a documented case": {
 		"input": commit({"operation": {"primary_purpose": "criminal_enforcement", "partner": "ICE-HSI"}, "criminal_case": {"id": "H-7"}}),
@@ -73,21 +102,21 @@ cases := {
 		),
 		"want": t.deny({"BTA-RES-01"}),
 	},
-	"a city employee confirming status with USCIS for benefits": {
+	"a city employee confirming status with USCIS for benefits is at an immigration authority's request": {
 		"input": object.union(
 			t.request("inquire_status", {"counterpart": {"agency": "USCIS"}, "purpose": "benefit_eligibility"}),
 			{"actor": {"role": "city_employee"}},
 		),
-		"want": t.allow,
+		"want": t.deny({"BTA-RES-01"}),
 	},
-	"ICE-ERO carrying out a court order in a criminal matter": {
+	"ICE-ERO carrying out a court order in a criminal matter gets no city resources (only a judicial criminal warrant)": {
 		"input": commit({
 			"counterpart": {"agency": "ICE-ERO"},
 			"purpose": "criminal_investigation",
 			"criminal_case": {"id": "1:26-cr-9"},
 			"authority": [{"type": "judicial_order", "issued_by": "federal_judge"}],
 		}),
-		"want": t.allow,
+		"want": t.deny({"BTA-RES-01"}),
 	},
 	"nothing said of what the resources are for": {
 		"input": commit({"counterpart": {"agency": "ICE-ERO"}}),

@@ -11,6 +11,7 @@ test_no_transfer_to_ice if {
 		"title": "No transfer of a person to immigration authorities",
 		"citation": "Boston Code § 11-1.9; Boston Trust Act (2019) § 2",
 		"confidence": "text",
+		"version": "BTA-2019",
 		"message": concat(" ", [
 			"Boston Trust Act: officers and city employees may not transfer a person to",
 			"immigration authorities without a judicial criminal warrant or court order.",
@@ -37,11 +38,23 @@ cases := {
 		"want": t.want("allow", set(), {"EXC-JUDICIAL-WARRANT": "BTA-XFER-01"}, set(), set()),
 	},
 	"a writ from a court in a criminal matter": {
-		"input": to("ICE-HSI", {"authority": [{"type": "judicial_order", "issued_by": "federal_judge"}]}),
+		"input": to("ICE-HSI", {"authority": [{"type": "judicial_order", "issued_by": "federal_judge"}], "criminal_case": {"id": "1:26-cr-3"}}),
 		"want": t.want("allow", set(), {"EXC-JUDICIAL-ORDER": "BTA-XFER-01"}, set(), set()),
 	},
+	"an order from a civil matter (habeas, removal) lifts nothing": {
+		"input": to("ICE-ERO", {"authority": [{"type": "judicial_order", "issued_by": "federal_judge"}]}),
+		"want": t.deny({"BTA-XFER-01"}),
+	},
+	"a state criminal warrant never lifts a transfer to ICE-ERO": {
+		"input": to("ICE-ERO", {"authority": [{"type": "state_criminal_warrant", "issued_by": "state_judge"}], "criminal_case": {"id": "S-1"}}),
+		"want": t.deny({"BTA-XFER-01"}),
+	},
+	"a state criminal warrant never lifts a transfer to CBP": {
+		"input": to("CBP", {"authority": [{"type": "state_criminal_warrant", "issued_by": "magistrate"}]}),
+		"want": t.deny({"BTA-XFER-01"}),
+	},
 	"warrant and writ together": {
-		"input": to("ICE-ERO", {"authority": [
+		"input": to("ICE-ERO", {"criminal_case": {"id": "1:26-cr-4"}, "authority": [
 			{"type": "judicial_order", "issued_by": "state_judge"},
 			{"type": "judicial_criminal_warrant", "issued_by": "magistrate"},
 		]}),

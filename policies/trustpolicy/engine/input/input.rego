@@ -37,6 +37,12 @@ shape_problems contains _problem(error) if {
 	some error in _match[1]
 }
 
+# The day of the act must be readable, past, and within the law encoded.
+shape_problems contains problem if {
+	_is_object
+	some problem in law.problems
+}
+
 # A pattern error would echo the offending characters; say what is wrong instead.
 _problem(error) := sprintf("%s: contains control or invisible formatting characters", [_field(error.field)]) if {
 	error.type == "pattern"
@@ -48,12 +54,6 @@ _field(field) := "input" if lower(field) == "(root)"
 
 _field(field) := field if lower(field) != "(root)"
 
-# The day of the act must be readable, past, and within the law encoded.
-shape_problems contains problem if {
-	_is_object
-	some problem in law.problems
-}
-
 # Facts a provision needs to decide, by action.
 missing_facts contains "subject.eligible_for_release: required to decide a hold in custody (BTA-DET-01, MA-LUNN-01)" if {
 	input.action == "detain"
@@ -62,10 +62,10 @@ missing_facts contains "subject.eligible_for_release: required to decide a hold 
 	not _release_eligibility_known
 }
 
-missing_facts contains "subject.in_custody or subject.eligible_for_release: required to tell a hold in custody (BTA-DET-01) from a stop (BTA-ARR-01)" if {
+missing_facts contains "subject.in_custody: required to tell a hold in custody (BTA-DET-01) from a stop (BTA-ARR-01)" if {
 	input.action == "detain"
 	_immigration_hold
-	not is_boolean(input.subject.in_custody)
+	not _custody_known
 	not _release_eligibility_known
 }
 
@@ -78,7 +78,7 @@ missing_facts contains "purpose: required to decide a city employee's status loo
 missing_facts contains "subject.charges: required to decide a request limited to criminal history (EXC-CRIMINAL-HISTORY)" if {
 	lib.limited_to_criminal_history
 	lib.to_immigration_authority
-	not is_array(input.subject.charges)
+	not _charges_known
 }
 
 missing_facts contains "authority or purpose: required to know the basis of an arrest (BTA-ARR-01)" if {
@@ -124,6 +124,12 @@ _immigration_hold if count(lib.civil_documents) > 0
 _immigration_hold if lib.immigration_bound
 
 _release_eligibility_known if is_boolean(input.subject.eligible_for_release)
+
+# Written positively and negated where used: `not is_boolean(x)` is false, not true, when x
+# is undefined, so a missing fact would pass silently.
+_custody_known if is_boolean(input.subject.in_custody)
+
+_charges_known if is_array(input.subject.charges)
 
 problems := shape_problems | missing_facts
 

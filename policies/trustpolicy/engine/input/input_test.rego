@@ -90,7 +90,16 @@ test_input_cases if count(t.failures(cases)) == 0
 
 test_missing_facts_name_the_provision_that_needs_them if {
 	problems(t.request("detain", {"purpose": "civil_immigration_enforcement"})) == {
-		"subject.eligible_for_release: required to decide a detention (BTA-DET-01, MA-LUNN-01)",
+		"subject.in_custody: required to tell a hold in custody (BTA-DET-01) from a stop (BTA-ARR-01)",
+	}
+	problems(t.request("detain", {"subject": {"in_custody": true}, "purpose": "civil_immigration_enforcement"})) == {
+		"subject.eligible_for_release: required to decide a hold in custody (BTA-DET-01, MA-LUNN-01)",
+	}
+	problems(object.union(t.request("inquire_status", {}), {"actor": {"role": "city_employee"}})) == {
+		"purpose: required to decide a city employee's status look-up (BTA-RES-01)",
+	}
+	problems(t.request("share_information", {"counterpart": {"agency": "CBP"}, "information": ["criminal_history"]})) == {
+		"subject.charges: required to decide a request limited to criminal history (EXC-CRIMINAL-HISTORY)",
 	}
 	problems(t.request("arrest", {})) == {"authority or purpose: required to know the basis of an arrest (BTA-ARR-01)"}
 	problems(t.request("transfer_custody", {})) == {"counterpart: required to know who receives (BTA-XFER-01)"}

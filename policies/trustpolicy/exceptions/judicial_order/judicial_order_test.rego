@@ -2,11 +2,14 @@ package trustpolicy.exceptions.judicial_order_test
 
 import data.trustpolicy.exceptions.judicial_order
 
+criminal := {"criminal_case": {"id": "1:26-cr-7"}}
+
 applies_cases := {
-	"a writ from a federal judge": [{"authority": [{"type": "judicial_order", "issued_by": "federal_judge"}]}, true],
-	"an order from a state judge": [{"authority": [{"type": "judicial_order", "issued_by": "state_judge"}]}, true],
-	"an immigration judge's order is civil": [{"authority": [{"type": "judicial_order", "issued_by": "immigration_judge"}]}, false],
-	"a removal order": [{"authority": [{"type": "removal_order", "issued_by": "immigration_judge"}]}, false],
+	"a writ from a federal judge in a criminal matter": [object.union(criminal, {"authority": [{"type": "judicial_order", "issued_by": "federal_judge"}]}), true],
+	"an order from a state judge in a criminal matter": [object.union(criminal, {"authority": [{"type": "judicial_order", "issued_by": "state_judge"}]}), true],
+	"an order from a civil case lifts nothing": [{"authority": [{"type": "judicial_order", "issued_by": "federal_judge"}]}, false],
+	"an immigration judge's order is civil": [object.union(criminal, {"authority": [{"type": "judicial_order", "issued_by": "immigration_judge"}]}), false],
+	"a removal order": [object.union(criminal, {"authority": [{"type": "removal_order", "issued_by": "immigration_judge"}]}), false],
 }
 
 test_judicial_order_applies_exactly_where_it_should if {

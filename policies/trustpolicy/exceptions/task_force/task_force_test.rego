@@ -10,6 +10,9 @@ applies_cases := {
 	"joined for civil enforcement": [object.union(joint, {"criminal_case": {"id": "T"}, "purpose": "civil_immigration_enforcement"}), false],
 	"an immigration operation": [object.union(joint, {"operation": {"primary_purpose": "immigration_enforcement"}, "criminal_case": {"id": "T"}}), false],
 	"performing an immigration function": [object.union(joint, {"action": "perform_immigration_function", "criminal_case": {"id": "T"}}), false],
+	"never with ICE-ERO as the partner": [object.union(joint, {"operation": {"primary_purpose": "criminal_enforcement", "partner": "ICE-ERO"}, "criminal_case": {"id": "T"}}), false],
+	"never with CBP as the counterpart": [object.union(joint, {"counterpart": {"agency": "CBP"}, "criminal_case": {"id": "T"}}), false],
+	"never when the work is forwarded to USCIS": [object.union(joint, {"counterpart": {"agency": "FBI", "forwards_to": ["USCIS"]}, "criminal_case": {"id": "T"}}), false],
 }
 
 test_task_force_applies_exactly_where_it_should if {

@@ -15,6 +15,7 @@ test_status_information_goes_to_legal_review if {
 		"title": "Status information to immigration authorities goes to legal review",
 		"citation": "8 U.S.C. § 1373",
 		"confidence": "text",
+		"version": "US-1373",
 		"message": concat(" ", [
 			"The request includes citizenship or immigration-status information (8 U.S.C.",
 			"§ 1373): refer it to legal review before anything is sent.",

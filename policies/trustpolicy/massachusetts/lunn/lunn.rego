@@ -4,8 +4,8 @@
 #   Massachusetts officers have no authority to hold anyone solely on a federal civil
 #   immigration detainer past the time they would otherwise be released. It binds every
 #   Massachusetts municipality, whatever its ordinance says; no exception exists for a
-#   civil detainer. A judicial criminal warrant, a state criminal warrant or probable cause
-#   in a documented case means the hold is not "solely" on the detainer.
+#   civil detainer. A judicial criminal warrant or a state criminal warrant means the hold is
+#   not "solely" on the detainer.
 # related_resources:
 #   - ref: https://law.justia.com/cases/massachusetts/supreme-court/2017/sjc-12276.html
 #     description: Lunn v. Commonwealth, 477 Mass. 517 (2017)
@@ -32,7 +32,7 @@ triggered if {
 	input.subject.eligible_for_release == true
 	"civil_detainer" in lib.civil_documents
 	not lib.judicial_warrant
-	not lib.independent_criminal_basis
+	not lib.state_warrant
 }
 
 violations contains lib.entry(_meta, set()) if triggered

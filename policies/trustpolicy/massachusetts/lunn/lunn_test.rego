@@ -24,9 +24,17 @@ cases := {
 		"input": t.request("detain", {"subject": {"eligible_for_release": true}, "authority": [detainer, {"type": "judicial_order", "issued_by": "magistrate"}]}),
 		"want": t.want("deny", {"BTA-DET-01", "MA-LUNN-01"}, {}, set(), {"BTA-RPT-01"}),
 	},
-	"a judicial criminal warrant means the hold is not solely on the detainer": {
+	"a state criminal warrant means the hold is not solely on the detainer": {
 		"input": t.request("detain", {"subject": {"eligible_for_release": true}, "authority": [detainer, {"type": "state_criminal_warrant", "issued_by": "state_judge"}]}),
+		"want": t.want("allow", set(), {}, set(), {"BTA-RPT-01"}),
+	},
+	"a judicial criminal warrant means the hold is not solely on the detainer": {
+		"input": t.request("detain", {"subject": {"eligible_for_release": true}, "authority": [detainer, {"type": "judicial_criminal_warrant", "issued_by": "state_judge"}]}),
 		"want": t.want("allow", set(), {"EXC-JUDICIAL-WARRANT": "BTA-DET-01"}, set(), {"BTA-RPT-01"}),
+	},
+	"probable cause in a documented case does not end 'solely' for a person eligible for release": {
+		"input": t.request("detain", {"subject": {"eligible_for_release": true}, "authority": [detainer, {"type": "criminal_probable_cause"}], "criminal_case": {"id": "P-1"}}),
+		"want": t.want("deny", {"BTA-DET-01", "MA-LUNN-01"}, {}, set(), {"BTA-RPT-01"}),
 	},
 	"an immigration judge's order does not end 'solely'": {
 		"input": t.request("detain", {"subject": {"eligible_for_release": true}, "authority": [detainer, {"type": "judicial_order", "issued_by": "immigration_judge"}]}),
