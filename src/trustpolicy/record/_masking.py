@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["project_input"]
+__all__ = ["is_malformed", "project_input"]
+
+#: The engine's rule for a request that fails the input check (``policies/.../input.rego``).
+MALFORMED_RULE = "TP-INPUT-01"
 
 _AGENCIES = frozenset(
     {"ICE-ERO", "ICE-HSI", "CBP", "USCIS", "FBI", "DEA", "ATF", "USMS"}
@@ -76,30 +79,43 @@ _RESULT_ENTRY_KEYS = ("rule", "title", "citation", "confidence", "lifts", "lifte
 _OUTCOMES = frozenset({"allow", "deny", "escalate"})
 
 
-def _leaf(spec: Any, value: Any) -> bool:
+def _leaf(spec: Any, value: Any, free_text: bool) -> bool:
     if isinstance(spec, frozenset):
         return isinstance(value, str) and value in spec
     if spec is bool:
         return isinstance(value, bool)
-    return spec is str and isinstance(value, str)
+    return free_text and spec is str and isinstance(value, str)
 
 
-def _project(spec: Any, value: Any) -> Any:
+def _project(spec: Any, value: Any, free_text: bool) -> Any:
     """``value`` reduced to ``spec``, or ``None`` when nothing of it may be kept."""
-    if _leaf(spec, value):
+    if _leaf(spec, value, free_text):
         return value
     if isinstance(spec, dict) and isinstance(value, dict):
-        return {k: v for k, raw in value.items() if (v := _project(spec.get(k), raw)) is not None}
+        kept = ((k, _project(spec.get(k), raw, free_text)) for k, raw in value.items())
+        return {k: v for k, v in kept if v is not None}
     if isinstance(spec, list) and isinstance(value, list):
-        items = (_project(spec[0], item) for item in value)
+        items = (_project(spec[0], item, free_text) for item in value)
         return [item for item in items if item is not None]
     return None
 
 
-def project_input(raw: Any) -> dict[str, Any]:
-    """Return the reportable projection of a decision input, as the mask policy does."""
-    kept = _project(_KEPT_FIELDS, raw)
+def project_input(raw: Any, *, free_text: bool = True) -> dict[str, Any]:
+    """Return the reportable projection of a decision input, as the mask policy does.
+
+    With ``free_text=False`` (a malformed request, see :func:`is_malformed`) only
+    enumerated and boolean facts are kept: no free-text field at all.
+    """
+    kept = _project(_KEPT_FIELDS, raw, free_text)
     return kept if isinstance(kept, dict) else {}
+
+
+def is_malformed(result: Any) -> bool:
+    """Whether a logged decision result denies its request as malformed (TP-INPUT-01)."""
+    violations = result.get("violations") if isinstance(result, dict) else None
+    return isinstance(violations, list) and any(
+        isinstance(v, dict) and v.get("rule") == MALFORMED_RULE for v in violations
+    )
 
 
 def _project_result(raw: Any) -> dict[str, Any] | None:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from trustpolicy.contract._errors import CollectorError
-from trustpolicy.record._masking import _project_result, project_input
+from trustpolicy.record._masking import _project_result, is_malformed, project_input
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -155,8 +155,12 @@ class DecisionStore:
     def _row(agent: str, received: str, event: dict[str, Any]) -> tuple[Any, ...]:
         decision_id = event["decision_id"]
         raw_input = event.get("input", {})
-        kept = project_input(raw_input)
-        stripped = _count_leaves(raw_input) - _count_leaves(kept) if raw_input else 0
+        masked = project_input(raw_input)
+        stripped = _count_leaves(raw_input) - _count_leaves(masked) if raw_input else 0
+        # A malformed request keeps no free text (agency, district): it is what an
+        # attacker would send. That is policy, not a mask failure: it is not counted.
+        malformed = is_malformed(event.get("result"))
+        kept = project_input(raw_input, free_text=False) if malformed else masked
         if stripped:
             # Counts only: the stripped values themselves must never reach a log either.
             _log.warning(
