@@ -22,7 +22,7 @@ from trustpolicy.bundles._bundle_server import DEFAULT_BUNDLE
 from trustpolicy.bundles._signing import is_hmac, looks_like_pem
 from trustpolicy.contract._errors import ConfigError
 
-__all__ = ["agent_config", "holds_secret", "write_agent_config"]
+__all__ = ["agent_config", "write_agent_config"]
 
 BUNDLE_SERVICE = "bundles"
 COLLECTOR_SERVICE = "collector"

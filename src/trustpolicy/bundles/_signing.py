@@ -35,16 +35,12 @@ if TYPE_CHECKING:
     from typing import Self
 
 __all__ = [
-    "MIN_HMAC_SECRET",
     "KeyPair",
     "SigningKey",
     "VerificationKey",
     "VerifiedBundle",
-    "check_hmac_secret",
     "file_hash",
     "generate_signing_key",
-    "is_hmac",
-    "looks_like_pem",
     "sign_bundle",
     "signatures_file",
     "verify_bundle",

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["is_malformed", "project_input"]
+from trustpolicy.contract._limits import _INPUT_SCHEMA, _Limits, _limits
+
+__all__ = ["project_input"]
 
 #: The engine's rule for a request that fails the input check (``policies/.../input.rego``).
 MALFORMED_RULE = "TP-INPUT-01"
@@ -23,8 +25,24 @@ _INFORMATION = frozenset(
     | {"photo", "incident_report", "release_date", "custody_status", "immigration_status"}
     | {"citizenship", "criminal_history", "aggregate_statistics"}
 )
+
+
+def _schema_limits(*path: str) -> _Limits:
+    """The input schema's own limits (length, pattern) for the string field at ``path``."""
+    node: Any = _INPUT_SCHEMA
+    for name in path:
+        node = node["properties"][name]
+    return _limits(node, node)
+
+
+# The free-text fields: kept only within the schema's own limits (length and the pattern
+# that refuses control, bidi and zero-width characters); a value outside them is dropped.
+_AGENCY = _schema_limits("actor", "agency")
+_DISTRICT = _schema_limits("actor", "district")
+
 # The same allow-list as policies/system/log/mask.rego: a frozenset is an enumeration,
-# str/bool a type, a dict a nested object, a one-element list a list of that element.
+# bool a type, schema limits a free-text string, a dict a nested object, a one-element
+# list a list of that element.
 _KEPT_FIELDS: dict[str, Any] = {
     "action": frozenset(
         {"inquire_status", "detain", "arrest", "transfer_custody", "share_information"}
@@ -32,9 +50,9 @@ _KEPT_FIELDS: dict[str, Any] = {
         | {"receive_detainer"}
     ),
     "actor": {
-        "agency": str,
+        "agency": _AGENCY,
         "role": frozenset({"police_officer", "city_employee"}),
-        "district": str,
+        "district": _DISTRICT,
     },
     "subject": {
         "role": frozenset(
@@ -84,7 +102,16 @@ def _leaf(spec: Any, value: Any, free_text: bool) -> bool:
         return isinstance(value, str) and value in spec
     if spec is bool:
         return isinstance(value, bool)
-    return free_text and spec is str and isinstance(value, str)
+    return free_text and isinstance(spec, _Limits) and _within(spec, value)
+
+
+def _within(limits: _Limits, value: Any) -> bool:
+    """Whether ``value`` is a string the input schema accepts for its field."""
+    if not isinstance(value, str) or len(value) < max(limits.min_length, 1):
+        return False
+    if limits.max_length is not None and len(value) > limits.max_length:
+        return False
+    return limits.pattern is None or limits.pattern.search(value) is not None
 
 
 def _project(spec: Any, value: Any, free_text: bool) -> Any:
