@@ -265,7 +265,7 @@ def test_provisions_table_reads_metadata_lifts_and_test_counts(fixture_policies)
                     "BTA-INFO-02", "BTA-RES-01", "BTA-ROLE-01", "MA-LUNN-01", "FED-1373-ESC",
                     "BTA-RPT-01", "TP-INPUT-01", "EXC-JUDICIAL-WARRANT", "EXC-JUDICIAL-ORDER",
                     "EXC-VISA-CERT", "EXC-CRIMINAL-ELEMENT", "EXC-HSI-CRIMINAL",
-                    "EXC-CRIMINAL-HISTORY", "EXC-PUBLIC-SAFETY", "EXC-TASK-FORCE"}  # fmt: skip
+                    "EXC-CRIMINAL-HISTORY", "EXC-PUBLIC-SAFETY", "EXC-TASK-FORCE", "EXC-CONSULAR-NOTICE"}  # fmt: skip
     assert set(rows) == expected_ids
     inq = rows["BTA-INQ-01"]
     assert inq["exceptions"] == ["EXC-CRIMINAL-ELEMENT", "EXC-VISA-CERT"]

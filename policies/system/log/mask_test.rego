@@ -25,16 +25,34 @@ test_event_without_input_is_not_masked if {
 	log.mask == set() with input as {"decision_id": "x", "result": {"outcome": "deny"}}
 }
 
-test_case_number_statute_charges_and_time_are_removed if {
-	logged := object.union(_detainer_hold, {
-		"criminal_case": {"id": "1:26-mj-0100", "statute": "8 USC 1326", "category": "illegal_reentry"},
+test_case_number_is_replaced_by_a_marker_and_replay_facts_are_kept if {
+	facts := {
 		"subject": {
 			"role": "arrestee", "in_custody": true, "eligible_for_release": true,
-			"charges": [{"severity": "misdemeanor"}],
+			"charges": [{"severity": "misdemeanor"}, {"severity": "serious_violent_felony"}],
 		},
 		"occurred_at": "2026-03-01T10:00:00Z",
+		"detainer": {
+			"form": "I-247A", "basis": ["biometric_records_match"], "received_via": "fax",
+			"received_at": "2026-03-01T09:00:00-05:00", "reference": "1234567890",
+		},
+	}
+	logged := object.union_n([_detainer_hold, facts, {"criminal_case": {"id": "1:26-mj-0100", "statute": "8 USC 1326", "category": "illegal_reentry"}}])
+	kept := object.union_n([_detainer_hold, facts, {"criminal_case": {"id": "on-file", "statute": "8 USC 1326", "category": "illegal_reentry"}}])
+	log.mask == _upsert(kept) with input as {"input": logged}
+}
+
+test_free_text_outside_the_schema_limits_is_dropped if {
+	logged := object.union(_detainer_hold, {
+		"actor": {"agency": "BPD", "role": "police_officer", "district": concat("", ["D-4 ", "x", "\u202e"])},
+		"occurred_at": "Jane Roe, undocumented",
+		"detainer": {"reference": "", "received_at": "yesterday", "form": "I-247A"},
 	})
-	log.mask == _upsert(_detainer_hold) with input as {"input": logged}
+	kept := object.union(
+		object.remove(_detainer_hold, {"actor"}),
+		{"actor": {"agency": "BPD", "role": "police_officer"}, "detainer": {"form": "I-247A"}},
+	)
+	log.mask == _upsert(kept) with input as {"input": logged}
 }
 
 test_fields_outside_the_contract_are_removed if {

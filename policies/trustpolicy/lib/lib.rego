@@ -127,23 +127,6 @@ limited_to_criminal_history if {
 	}
 }
 
-# The act serves civil immigration enforcement: said so, or given to an immigration
-# authority without a criminal case, or to ICE-ERO, CBP or USCIS without a judicial
-# criminal warrant, or part of an operation whose primary purpose is immigration.
-civil_enforcement if input.purpose == "civil_immigration_enforcement"
-
-civil_enforcement if {
-	to_immigration_authority
-	not has_criminal_case
-}
-
-civil_enforcement if {
-	to_civil_immigration_agency
-	not judicial_warrant
-}
-
-civil_enforcement if input.operation.primary_purpose == "immigration_enforcement"
-
 # An act bound for immigration enforcement: it reaches an immigration authority or is
 # made for civil immigration enforcement. Holding and arresting are judged by their
 # basis (this); giving and transferring by who receives (to_immigration_authority).

@@ -24,39 +24,45 @@ import data.trustpolicy.lib
 
 # The prohibited act, before exceptions. Facts are read positively: a missing fact
 # leaves it false and the input check reports what is missing.
-default triggered := false
-
 # Acting as, or being deputized or cross-designated to use the powers of, an immigration
-# officer: always, whatever the label (EXC-TASK-FORCE never lifts it).
-triggered if input.action == "perform_immigration_function"
+# officer, or joining an operation whose primary purpose is immigration enforcement or that
+# is joined for it: always, whatever the label; nothing lifts it.
+_immigration_role if input.action == "perform_immigration_function"
 
-triggered if {
+_immigration_role if {
 	input.action == "join_operation"
-	_immigration_operation
+	input.operation.primary_purpose == "immigration_enforcement"
 }
 
-_immigration_operation if input.operation.primary_purpose == "immigration_enforcement"
+_immigration_role if {
+	input.action == "join_operation"
+	input.purpose == "civil_immigration_enforcement"
+}
 
-_immigration_operation if input.purpose == "civil_immigration_enforcement"
+default triggered := false
+
+triggered if _immigration_role
 
 # Led by, partnered with or reported to an immigration authority: joining immigration
-# enforcement whatever its label, unless a judicial criminal warrant is presented (contract
-# rev. 2). With ICE-HSI a criminal task force may still qualify (EXC-TASK-FORCE); with
-# ICE-ERO, CBP or USCIS nothing lifts it.
-_immigration_operation if {
+# enforcement whatever its label (contract rev. 2), unless a judicial criminal warrant is
+# presented or, without ICE-ERO, CBP or USCIS, it is a criminal task force.
+triggered if {
+	input.action == "join_operation"
 	lib.to_immigration_authority
-	not lib.judicial_warrant
+}
+
+_lifters contains exception if {
+	triggered
+	not _immigration_role
+	some exception in lib.lifted_by[_meta.custom.id]
 }
 
 violations contains lib.entry(_meta, lib.guard_notes) if {
 	triggered
-	not lib.lifted_by[_meta.custom.id]
+	count(_lifters) == 0
 }
 
-lifted contains [exception, _meta.custom.id] if {
-	triggered
-	some exception in lib.lifted_by[_meta.custom.id]
-}
+lifted contains [exception, _meta.custom.id] if some exception in _lifters
 
 # The provision's METADATA: id, citation, confidence, message, versions.
 _meta := rego.metadata.chain()[1].annotations

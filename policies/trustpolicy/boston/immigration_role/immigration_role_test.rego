@@ -57,7 +57,15 @@ cases := {
 	},
 	"an ICE-ERO operation with a judicial criminal warrant presented": {
 		"input": join({"primary_purpose": "criminal_enforcement", "partner": "ICE-ERO"}, {"authority": [{"type": "judicial_criminal_warrant", "issued_by": "federal_judge"}], "criminal_case": {"id": "T-3"}}),
-		"want": t.allow,
+		"want": t.want("allow", set(), {"EXC-JUDICIAL-WARRANT": "BTA-ROLE-01"}, set(), set()),
+	},
+	"a judicial criminal warrant never lifts joining an immigration operation": {
+		"input": join({"primary_purpose": "immigration_enforcement", "partner": "ICE-ERO"}, {"authority": [{"type": "judicial_criminal_warrant", "issued_by": "federal_judge"}]}),
+		"want": t.deny({"BTA-ROLE-01"}),
+	},
+	"a judicial criminal warrant never lifts a 287(g) function": {
+		"input": t.request("perform_immigration_function", {"authority": [{"type": "judicial_criminal_warrant", "issued_by": "federal_judge"}]}),
+		"want": t.deny({"BTA-ROLE-01"}),
 	},
 	"cross-designation under a criminal task force is still BTA-ROLE-01": {
 		"input": t.request("perform_immigration_function", {"operation": {"primary_purpose": "criminal_enforcement", "partner": "ICE-HSI"}, "criminal_case": {"id": "T-4"}, "purpose": "criminal_investigation"}),

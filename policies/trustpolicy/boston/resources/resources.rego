@@ -25,32 +25,58 @@ import data.trustpolicy.lib
 
 # The prohibited act, before exceptions. Facts are read positively: a missing fact
 # leaves it false and the input check reports what is missing.
-default triggered := false
+# The act spends city resources: committing them, or a status look-up by a city employee
+# (police officers asking about status fall under BTA-INQ-01).
+_spends if input.action == "commit_resources"
 
-triggered if {
-	input.action == "commit_resources"
-	lib.civil_enforcement
-}
-
-# Police officers asking about status fall under BTA-INQ-01. Any other city employee who
-# looks up status for, or at the request of, an immigration authority spends city personnel
-# on immigration enforcement unless a criminal case backs it; for ICE-ERO, CBP and USCIS
-# only a judicial criminal warrant does (contract rev. 2, "City employees").
-triggered if {
+_spends if {
 	input.action == "inquire_status"
 	input.actor.role != "police_officer"
-	lib.civil_enforcement
+}
+
+# Made for civil immigration enforcement: said so, an immigration operation, or an
+# immigration authority with no criminal case behind it. Only keeping the peace lifts it.
+_civil if input.purpose == "civil_immigration_enforcement"
+
+_civil if input.operation.primary_purpose == "immigration_enforcement"
+
+_civil if {
+	lib.to_immigration_authority
+	not lib.has_criminal_case
+}
+
+default triggered := false
+
+# For, or at the request of, ICE-ERO, CBP or USCIS: civil immigration enforcement whatever
+# the label, unless a judicial criminal warrant is presented (contract rev. 2, invariant 1).
+triggered if {
+	_spends
+	_civil
+}
+
+triggered if {
+	_spends
+	lib.to_civil_immigration_agency
+}
+
+# A judicial criminal warrant lifts only the link to ICE-ERO, CBP or USCIS, never a civil
+# purpose or operation.
+_may_lift("EXC-PUBLIC-SAFETY")
+
+_may_lift("EXC-JUDICIAL-WARRANT") if not _civil
+
+_lifters contains exception if {
+	triggered
+	some exception in lib.lifted_by[_meta.custom.id]
+	_may_lift(exception)
 }
 
 violations contains lib.entry(_meta, lib.guard_notes) if {
 	triggered
-	not lib.lifted_by[_meta.custom.id]
+	count(_lifters) == 0
 }
 
-lifted contains [exception, _meta.custom.id] if {
-	triggered
-	some exception in lib.lifted_by[_meta.custom.id]
-}
+lifted contains [exception, _meta.custom.id] if some exception in _lifters
 
 # The provision's METADATA: id, citation, confidence, message, versions.
 _meta := rego.metadata.chain()[1].annotations

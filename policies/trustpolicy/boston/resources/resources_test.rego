@@ -45,7 +45,7 @@ cases := {
 			"criminal_case": {"id": "1:26-cr-7"},
 			"authority": [{"type": "judicial_criminal_warrant", "issued_by": "federal_judge"}],
 		}),
-		"want": t.allow,
+		"want": t.want("allow", set(), {"EXC-JUDICIAL-WARRANT": "BTA-RES-01"}, set(), set()),
 	},
 	"the public-safety label never covers an ICE-ERO operation": {
 		"input": commit({"operation": ice_operation, "purpose": "public_safety"}),
@@ -118,9 +118,22 @@ cases := {
 		}),
 		"want": t.deny({"BTA-RES-01"}),
 	},
-	"nothing said of what the resources are for": {
+	"resources for ICE-ERO with nothing said of what for": {
 		"input": commit({"counterpart": {"agency": "ICE-ERO"}}),
+		"want": t.deny({"BTA-RES-01"}),
+	},
+	"nothing said of whom the resources serve is a missing fact": {
+		"input": commit({"purpose": "public_safety"}),
 		"want": t.deny({"TP-INPUT-01"}),
+	},
+	"a judicial criminal warrant never lifts resources for a civil operation": {
+		"input": commit({
+			"counterpart": {"agency": "ICE-ERO"},
+			"operation": {"primary_purpose": "immigration_enforcement", "partner": "ICE-ERO"},
+			"criminal_case": {"id": "1:26-cr-8"},
+			"authority": [{"type": "judicial_criminal_warrant", "issued_by": "federal_judge"}],
+		}),
+		"want": t.deny({"BTA-RES-01"}),
 	},
 }
 

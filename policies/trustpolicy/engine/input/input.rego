@@ -97,10 +97,15 @@ missing_facts contains "information: required to know what would be shared (BTA-
 	count(object.get(input, "information", [])) == 0
 }
 
-missing_facts contains "purpose or operation: required to know what the resources are for (BTA-RES-01)" if {
+missing_facts contains "operation or counterpart: required to know whom the resources serve (BTA-RES-01)" if {
 	input.action == "commit_resources"
-	not input.purpose
 	not input.operation.primary_purpose
+	not input.counterpart.agency
+}
+
+missing_facts contains "detainer: only for receive_detainer, detain or transfer_custody" if {
+	input.detainer
+	not input.action in {"receive_detainer", "detain", "transfer_custody"}
 }
 
 missing_facts contains "operation.primary_purpose: required to decide joining an operation (BTA-ROLE-01)" if {

@@ -107,7 +107,10 @@ test_missing_facts_name_the_provision_that_needs_them if {
 		"counterpart: required to know who receives (BTA-INFO-01, BTA-INFO-02)",
 		"information: required to know what would be shared (BTA-INFO-01, BTA-INFO-02)",
 	}
-	problems(t.request("commit_resources", {})) == {"purpose or operation: required to know what the resources are for (BTA-RES-01)"}
+	problems(t.request("commit_resources", {})) == {"operation or counterpart: required to know whom the resources serve (BTA-RES-01)"}
+	problems(t.request("share_information", {"counterpart": {"agency": "FBI"}, "information": ["name"], "detainer": {"form": "I-247A"}})) == {
+		"detainer: only for receive_detainer, detain or transfer_custody",
+	}
 	problems(t.request("join_operation", {})) == {"operation.primary_purpose: required to decide joining an operation (BTA-ROLE-01)"}
 	problems(t.request("transfer_custody", {"counterpart": {"agency": "ICE-ERO"}, "authority": [{"type": "judicial_order"}]})) == {
 		"authority[0].issued_by: required for a judicial_order: who issued it decides whether it is judicial",
