@@ -18,6 +18,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from trustpolicy.bundles._bundle import BUNDLE_FILE_LIMIT
 from trustpolicy.bundles._bundle_server import DEFAULT_BUNDLE
 from trustpolicy.bundles._signing import is_hmac, looks_like_pem
 from trustpolicy.contract._errors import ConfigError
@@ -28,6 +29,10 @@ BUNDLE_SERVICE = "bundles"
 COLLECTOR_SERVICE = "collector"
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _PLAIN = re.compile(r"^[A-Za-z0-9_./-]+$")
+#: The agent's request body caps: what it reads of a body at all, and what a gzip body may
+#: inflate to. A decision request is a few kilobytes; a 1000-request batch under 1 MiB.
+MAX_REQUEST_BYTES = 1024 * 1024
+MAX_GZIP_REQUEST_BYTES = 4 * 1024 * 1024
 _YAML_WORDS = frozenset({"true", "false", "yes", "no", "on", "off", "null", "~", "y", "n"})
 
 
@@ -109,6 +114,12 @@ def _is_pem_source(public_key: Path | str) -> bool:
         return False
 
 
+def _check_caps(**caps: int) -> None:
+    for name, cap in caps.items():
+        if not isinstance(cap, int) or isinstance(cap, bool) or cap < 1:
+            raise ConfigError(f"{name} must be a positive number of bytes, not {cap!r}")
+
+
 def agent_config(
     *,
     bundle_server_url: str,
@@ -130,6 +141,9 @@ def agent_config(
     collector_token_env: str | None = None,
     department: str | None = None,
     decision_log_delay_seconds: tuple[int, int] = (5, 10),
+    max_request_bytes: int = MAX_REQUEST_BYTES,
+    max_gzip_request_bytes: int = MAX_GZIP_REQUEST_BYTES,
+    bundle_size_limit_bytes: int = BUNDLE_FILE_LIMIT,
 ) -> dict[str, Any]:
     """Return the OPA configuration (a dict) for one department's agent.
 
@@ -139,7 +153,17 @@ def agent_config(
     is passed as ``opa run --set-file keys.<key_id>.key=<path>``). The token
     for the bundle server comes from ``token_path`` (OPA re-reads the file, so it can be
     rotated) or ``token_env`` (substituted by OPA when it reads the config file).
+
+    Bodies are capped before anything else (authentication included) reads them:
+    ``max_request_bytes`` as sent, ``max_gzip_request_bytes`` once inflated; a bundle file
+    larger than ``bundle_size_limit_bytes`` is refused as it is unpacked (the same cap
+    ``bundle verify`` and the bundle server apply).
     """
+    _check_caps(
+        max_request_bytes=max_request_bytes,
+        max_gzip_request_bytes=max_gzip_request_bytes,
+        bundle_size_limit_bytes=bundle_size_limit_bytes,
+    )
     if min_delay_seconds < 1 or max_delay_seconds < min_delay_seconds:
         raise ConfigError("polling needs 1 <= min_delay_seconds <= max_delay_seconds")
     bundle_service: dict[str, Any] = {"url": bundle_server_url.rstrip("/")}
@@ -171,10 +195,17 @@ def agent_config(
                 "resource": resource,
                 "persist": True,
                 "polling": polling,
+                "size_limit_bytes": bundle_size_limit_bytes,
                 "signing": signing,
             }
         },
         "keys": {key_id: key},
+        "server": {
+            "decoding": {
+                "max_length": max_request_bytes,
+                "gzip": {"max_length": max_gzip_request_bytes},
+            }
+        },
         # The decision a bare POST / answers, and the policy that guards OPA's own API when
         # the agent runs with --authorization=basic (both ship in the bundle).
         "default_decision": "/trustpolicy/decision",
