@@ -13,16 +13,25 @@ put an immigration status, a name or a case number into the store.
 from __future__ import annotations
 
 import asyncio
-import gzip
 import hmac
 import json
 import logging
 import threading
+import zlib
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from trustpolicy.bundles._http_guard import (
+    ConnectionLimits,
+    GuardedSite,
+    RateLimitedWarning,
+    bearer_token,
+    middleware,
+    read_body,
+    runner_options,
+)
 from trustpolicy.contract._errors import CollectorError, ConfigError
 from trustpolicy.record._store import DecisionStore, _parse_time
 
@@ -36,14 +45,42 @@ __all__ = ["Collector", "collector_app"]
 
 _log = logging.getLogger("trustpolicy.collector")
 
-_MAX_BODY = 64 * 1024 * 1024
+#: An upload as sent (OPA sends chunks of at most 32 KiB by default) and once inflated.
+MAX_UPLOAD_BYTES = 4 * 1024 * 1024
+MAX_INFLATED_BYTES = 16 * 1024 * 1024
+_MAX_STATUS_BYTES = 1024 * 1024
 _MIN_TOKEN = 16
+_INFLATE_CHUNK = 256 * 1024
+
+
+class _TooLarge(ValueError):
+    pass
+
+
+def _inflate(body: bytes, cap: int = MAX_INFLATED_BYTES) -> bytes:
+    """Inflate a gzip body in bounded steps; raise :class:`_TooLarge` past ``cap`` bytes."""
+    inflater = zlib.decompressobj(wbits=31)
+    out: list[bytes] = []
+    size = 0
+    data = body
+    while data:
+        chunk = inflater.decompress(data, _INFLATE_CHUNK)
+        size += len(chunk)
+        if size > cap:
+            raise _TooLarge(f"the upload inflates past {cap} bytes")
+        out.append(chunk)
+        data = inflater.unconsumed_tail
+        if inflater.eof and inflater.unused_data:  # a further gzip member
+            data, inflater = inflater.unused_data, zlib.decompressobj(wbits=31)
+    if not inflater.eof:
+        raise ValueError("truncated gzip stream")
+    return b"".join(out)
 
 
 def _events(body: bytes) -> list[dict[str, Any]]:
     """Decode the events of an upload body (gzip or plain JSON array); raise if malformed."""
     if body[:2] == b"\x1f\x8b":
-        body = gzip.decompress(body)
+        body = _inflate(body)
     events = json.loads(body)
     if not isinstance(events, list):
         raise TypeError("body must be a JSON array of decision-log events")
@@ -62,26 +99,46 @@ _STORE: web.AppKey[DecisionStore] = web.AppKey("store", DecisionStore)
 _TOKENS: web.AppKey[dict[str, bytes]] = web.AppKey("tokens", dict)
 
 
+_REFUSALS: web.AppKey[RateLimitedWarning] = web.AppKey("refusals", RateLimitedWarning)
+_LIMITS: web.AppKey[ConnectionLimits] = web.AppKey("limits", ConnectionLimits)
+
+
 def _agent(request: web.Request) -> str:
-    """Name the agent whose token the request carries; 401 otherwise (constant time)."""
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    given = token.strip().encode()
+    """Name the agent whose token the request carries; 401 otherwise (constant time).
+
+    The 401 is sent before the body is read, and the connection is closed after it
+    (no lingering read of a body nobody authenticated).
+    """
+    given = bearer_token(request) or b""
     found = ""
     for agent, expected in request.app[_TOKENS].items():
-        if hmac.compare_digest(given, expected) and scheme.lower() == "bearer":
+        if hmac.compare_digest(given, expected) and given:
             found = agent
     if not found:
+        request.app[_REFUSALS].warn("refused a request from %s: bad or no token", request.remote)
         raise web.HTTPUnauthorized(
-            text="a valid bearer token is required", headers={"WWW-Authenticate": "Bearer"}
+            text="a valid bearer token is required",
+            headers={"WWW-Authenticate": "Bearer", "Connection": "close"},
         )
     return found
 
 
+async def _body(request: web.Request, cap: int) -> bytes:
+    """The body as sent, within the body timeout and ``cap`` (inflated later, bounded)."""
+    return await read_body(request, request.app[_LIMITS], cap)
+
+
 async def _upload(request: web.Request) -> web.Response:
     agent = _agent(request)
+    body = await _body(request, MAX_UPLOAD_BYTES)
     try:
-        events = _events(await request.read())
-    except (ValueError, TypeError, OSError, EOFError) as exc:
+        events = await asyncio.to_thread(_events, body)  # inflate and parse off the loop
+    except _TooLarge as exc:
+        _log.warning("agent %s sent a decision-log upload that is too large: %s", agent, exc)
+        raise web.HTTPRequestEntityTooLarge(
+            max_size=MAX_INFLATED_BYTES, actual_size=MAX_INFLATED_BYTES + 1, text=str(exc)
+        ) from exc
+    except (ValueError, TypeError, OSError, EOFError, zlib.error) as exc:
         _log.warning("agent %s sent a malformed decision-log upload: %s", agent, exc)
         raise web.HTTPBadRequest(text=f"malformed decision-log upload: {exc}") from exc
     try:
@@ -95,9 +152,11 @@ async def _upload(request: web.Request) -> web.Response:
 
 async def _status(request: web.Request) -> web.Response:
     agent = _agent(request)
+    body = await _body(request, _MAX_STATUS_BYTES)
     try:
-        status = json.loads(await request.read())
-    except ValueError as exc:
+        raw = _inflate(body, _MAX_STATUS_BYTES) if body[:2] == b"\x1f\x8b" else body
+        status = json.loads(raw)
+    except (ValueError, zlib.error) as exc:
         raise web.HTTPBadRequest(text=f"malformed status report: {exc}") from exc
     if not isinstance(status, dict):
         raise web.HTTPBadRequest(text="status report must be a JSON object")
@@ -109,18 +168,24 @@ async def _health(_request: web.Request) -> web.Response:
     return web.json_response({})
 
 
-def collector_app(store: DecisionStore, tokens: Mapping[str, str]) -> web.Application:
+def collector_app(
+    store: DecisionStore, tokens: Mapping[str, str], limits: ConnectionLimits | None = None
+) -> web.Application:
     """Build the collector as an aiohttp app: ``POST /logs``, ``POST /status``, ``/health``.
 
     ``tokens`` maps each agent's name to its bearer token (at least 16 characters).
+    Run it with ``auto_decompress=False`` (as :class:`Collector` does): the collector
+    inflates gzip bodies itself, in bounded steps.
     """
     if not tokens:
         raise ConfigError("the collector needs at least one agent token")
     for agent, token in tokens.items():
         if not agent or len(token) < _MIN_TOKEN or token != token.strip():
             raise ConfigError(f"agent {agent!r}: token must be at least {_MIN_TOKEN} characters")
-    app = web.Application(client_max_size=_MAX_BODY)
+    app = web.Application(client_max_size=MAX_UPLOAD_BYTES, middlewares=[middleware])
     app[_STORE] = store
+    app[_LIMITS] = limits or ConnectionLimits()
+    app[_REFUSALS] = RateLimitedWarning(_log)
     app[_TOKENS] = {agent: token.encode() for agent, token in tokens.items()}
     app.router.add_post("/logs", _upload)
     app.router.add_post("/logs/{partition}", _upload)
@@ -140,7 +205,9 @@ class Collector:
         *,
         host: str = "127.0.0.1",
         port: int = 0,
+        limits: ConnectionLimits | None = None,
     ) -> None:
+        self.limits = limits or ConnectionLimits()
         self._owns_store = not isinstance(database, DecisionStore)
         self._database = database
         self._tokens = dict(tokens)
@@ -169,14 +236,16 @@ class Collector:
             raise CollectorError("the collector is already running")
         db = self._database
         self._store = db if isinstance(db, DecisionStore) else DecisionStore(db)
-        app = collector_app(self._store, self._tokens)
+        app = collector_app(self._store, self._tokens, self.limits)
         loop = asyncio.new_event_loop()
         ready: Future[int] = Future()
-        runner = self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=5.0)
+        runner = self._runner = web.AppRunner(
+            app, shutdown_timeout=5.0, auto_decompress=False, **runner_options(self.limits)
+        )
 
         async def serve() -> int:
             await runner.setup()
-            await web.TCPSite(runner, self.host, self.port).start()
+            await GuardedSite(runner, self.host, self.port, self.limits).start()
             return int(runner.addresses[0][1])
 
         def run() -> None:
