@@ -3,9 +3,11 @@
 OPA's decision-log plugin POSTs gzip-compressed JSON arrays of events to
 ``<service url>/logs`` and keeps (and retries) every batch until it gets a 2xx answer.
 The collector answers 2xx only after the batch is committed to SQLite (WAL, synchronous
-FULL), keyed by ``decision_id`` so a repeated upload stores nothing twice. Each agent
-authenticates with its own bearer token; the token is compared in constant time and never
-logged. The agent's ``system.log.mask`` policy removes personal fields; the collector
+FULL), keyed by agent and ``decision_id`` so a repeated upload stores nothing twice and no
+agent can pre-empt another's record. Each agent authenticates with its own bearer token
+(its name is the ``department`` label its events carry: an upload labelled as another
+agent is refused); the token is compared in constant time and never logged. The agent's
+``system.log.mask`` policy removes personal fields; the collector
 projects the input onto the same allow-list again, so a misconfigured agent still cannot
 put an immigration status, a name or a case number into the store.
 """
@@ -95,6 +97,16 @@ def _events(body: bytes) -> list[dict[str, Any]]:
     return events
 
 
+def _claimed_agents(events: list[dict[str, Any]]) -> set[str]:
+    """The agents the events name in their ``department`` label (set by agent_config)."""
+    claimed = set()
+    for event in events:
+        labels = event.get("labels")
+        if isinstance(labels, dict) and "department" in labels:
+            claimed.add(str(labels["department"]))
+    return claimed
+
+
 _STORE: web.AppKey[DecisionStore] = web.AppKey("store", DecisionStore)
 _TOKENS: web.AppKey[dict[str, bytes]] = web.AppKey("tokens", dict)
 
@@ -141,6 +153,16 @@ async def _upload(request: web.Request) -> web.Response:
     except (ValueError, TypeError, OSError, EOFError, zlib.error) as exc:
         _log.warning("agent %s sent a malformed decision-log upload: %s", agent, exc)
         raise web.HTTPBadRequest(text=f"malformed decision-log upload: {exc}") from exc
+    claimed = _claimed_agents(events) - {agent}
+    if claimed:
+        # An agent's events name it (the department label agent_config writes); a token
+        # uploading events labelled as another agent's is refused whole.
+        _log.warning(
+            "refused an upload from agent %s: its events are labelled as agent(s) %s",
+            agent,
+            ", ".join(sorted(claimed)),
+        )
+        raise web.HTTPForbidden(text="the events' department label does not match the token")
     try:
         # Answer only once the batch is committed: a failure here makes OPA retry it.
         result = await asyncio.to_thread(request.app[_STORE].add, agent, events)

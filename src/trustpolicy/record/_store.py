@@ -1,8 +1,11 @@
-"""The decision store: decision-log events in SQLite, keyed by ``decision_id``.
+"""The decision store: decision-log events in SQLite, keyed by agent and ``decision_id``.
 
 Each batch is committed in one transaction (WAL, synchronous FULL), so a repeated upload
-stores nothing twice. Inputs and results are reduced to the allow-list before they are
-written; only the count of stripped values is logged, never the values.
+stores nothing twice. Records are keyed on (agent, decision id): one agent can never
+pre-empt another's record by uploading first under its decision id, and every such clash
+(and every repeat whose content differs from the stored record) is logged. Inputs and
+results are reduced to the allow-list before they are written; only the count of
+stripped values is logged, never the values.
 """
 
 from __future__ import annotations
@@ -92,7 +95,7 @@ class LoggedDecision:
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS decisions (
-    decision_id TEXT PRIMARY KEY,
+    decision_id TEXT NOT NULL,
     agent TEXT NOT NULL,
     timestamp TEXT NOT NULL,
     received_at TEXT NOT NULL,
@@ -102,8 +105,10 @@ CREATE TABLE IF NOT EXISTS decisions (
     bundles TEXT NOT NULL,
     labels TEXT NOT NULL,
     error TEXT,
-    stripped INTEGER NOT NULL
+    stripped INTEGER NOT NULL,
+    PRIMARY KEY (agent, decision_id)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS decisions_by_id ON decisions (decision_id);
 CREATE INDEX IF NOT EXISTS decisions_by_time ON decisions (timestamp);
 CREATE TABLE IF NOT EXISTS agent_status (
     agent TEXT PRIMARY KEY,
@@ -126,6 +131,7 @@ class DecisionStore:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute("PRAGMA busy_timeout=5000")
+            _key_on_agent(self._db)
             self._db.executescript(_SCHEMA)
         except (OSError, sqlite3.Error) as exc:
             raise CollectorError(f"cannot open decision store {self.path}: {exc}") from exc
@@ -138,9 +144,10 @@ class DecisionStore:
             try:
                 before = self._db.total_changes
                 self._db.execute("BEGIN IMMEDIATE")
+                _log_conflicts(self._db, agent, rows)
                 self._db.executemany(
                     "INSERT INTO decisions VALUES (?,?,?,?,?,?,?,?,?,?,?) "
-                    "ON CONFLICT (decision_id) DO NOTHING",
+                    "ON CONFLICT (agent, decision_id) DO NOTHING",
                     rows,
                 )
                 self._db.execute("COMMIT")
@@ -236,6 +243,54 @@ class DecisionStore:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+
+_OLD_KEY = "decision_id TEXT PRIMARY KEY"
+_CHUNK = 500
+
+
+def _key_on_agent(db: sqlite3.Connection) -> None:
+    """Re-key a store made before records were keyed on (agent, decision id)."""
+    found = db.execute("SELECT sql FROM sqlite_master WHERE name = 'decisions'").fetchone()
+    if found is None or _OLD_KEY not in found[0]:
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        db.execute("ALTER TABLE decisions RENAME TO decisions_by_id_only")
+        db.execute("DROP INDEX IF EXISTS decisions_by_time")
+        for statement in filter(str.strip, _SCHEMA.split(";")):
+            db.execute(statement)  # one by one: executescript would commit halfway
+        db.execute("INSERT INTO decisions SELECT * FROM decisions_by_id_only")
+        db.execute("DROP TABLE decisions_by_id_only")
+        db.execute("COMMIT")
+    except sqlite3.Error:
+        db.execute("ROLLBACK")
+        raise
+
+
+def _log_conflicts(db: sqlite3.Connection, agent: str, rows: list[tuple[Any, ...]]) -> None:
+    """Log each row whose decision id another agent logged, or that differs from its repeat."""
+    new = {row[0]: row for row in rows}
+    ids = list(new)
+    for start in range(0, len(ids), _CHUNK):
+        part = ids[start : start + _CHUNK]
+        marks = ",".join("?" * len(part))
+        sql = f"SELECT decision_id, agent, input, result FROM decisions WHERE decision_id IN ({marks})"  # noqa: S608, E501
+        for decision_id, owner, data, result in db.execute(sql, part):
+            if owner != agent:
+                _log.warning(
+                    "decision id %s from agent %s was already logged by agent %s: both kept, "
+                    "each under its own agent (an agent may be replaying another's ids)",
+                    decision_id,
+                    agent,
+                    owner,
+                )
+            elif (data, result) != (new[decision_id][5], new[decision_id][6]):
+                _log.warning(
+                    "agent %s re-sent decision %s with different content: the first is kept",
+                    agent,
+                    decision_id,
+                )
 
 
 def _decision(row: tuple[Any, ...]) -> LoggedDecision:
