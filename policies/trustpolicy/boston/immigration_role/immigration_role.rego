@@ -34,9 +34,12 @@ _immigration_role if {
 	input.operation.primary_purpose == "immigration_enforcement"
 }
 
+# Joined for civil enforcement: where ICE-ERO, CBP or USCIS lead or partner, the stated
+# purpose changes nothing (invariant 6); the rule below already holds them.
 _immigration_role if {
 	input.action == "join_operation"
 	input.purpose == "civil_immigration_enforcement"
+	not lib.to_civil_immigration_agency
 }
 
 default triggered := false

@@ -34,9 +34,14 @@ _spends if {
 	input.actor.role != "police_officer"
 }
 
-# Made for civil immigration enforcement: said so, an immigration operation, or an
-# immigration authority with no criminal case behind it. Only keeping the peace lifts it.
-_civil if input.purpose == "civil_immigration_enforcement"
+# Made for civil immigration enforcement: an immigration operation, an immigration
+# authority with no criminal case behind it, or said so where no ICE-ERO, CBP or USCIS is
+# involved (for them the stated purpose changes nothing, invariant 6: only a judicial
+# criminal warrant does). Only keeping the peace lifts it.
+_civil if {
+	input.purpose == "civil_immigration_enforcement"
+	not lib.to_civil_immigration_agency
+}
 
 _civil if input.operation.primary_purpose == "immigration_enforcement"
 

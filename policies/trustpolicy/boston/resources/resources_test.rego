@@ -126,6 +126,15 @@ cases := {
 		"input": commit({"purpose": "public_safety"}),
 		"want": t.deny({"TP-INPUT-01"}),
 	},
+	"for ICE-ERO the stated purpose changes nothing: a judicial criminal warrant still decides": {
+		"input": commit({
+			"counterpart": {"agency": "ICE-ERO"},
+			"purpose": "civil_immigration_enforcement",
+			"criminal_case": {"id": "1:26-cr-9"},
+			"authority": [{"type": "judicial_criminal_warrant", "issued_by": "federal_judge"}],
+		}),
+		"want": t.want("allow", set(), {"EXC-JUDICIAL-WARRANT": "BTA-RES-01"}, set(), set()),
+	},
 	"a judicial criminal warrant never lifts resources for a civil operation": {
 		"input": commit({
 			"counterpart": {"agency": "ICE-ERO"},
