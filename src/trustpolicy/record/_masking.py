@@ -7,6 +7,7 @@ immigration status, a name or a case number into the store.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from trustpolicy.contract._limits import _INPUT_SCHEMA, _Limits, _limits
@@ -143,6 +144,30 @@ def is_malformed(result: Any) -> bool:
     return isinstance(violations, list) and any(
         isinstance(v, dict) and v.get("rule") == MALFORMED_RULE for v in violations
     )
+
+
+#: Labels and error codes are kept only as short plain names: never free text.
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@+/-]{0,63}\Z")
+_LABELS = ("app", "department", "id", "version")
+
+
+def _name(value: Any) -> bool:
+    return isinstance(value, str) and _NAME.match(value) is not None
+
+
+def project_labels(raw: Any) -> dict[str, str]:
+    """The agent's labels the store keeps: app, department, id and version, as plain names."""
+    if not isinstance(raw, dict):
+        return {}
+    return {k: raw[k] for k in _LABELS if _name(raw.get(k))}
+
+
+def project_error(raw: Any) -> dict[str, str] | None:
+    """An engine error as its code alone (OPA's message can quote the request)."""
+    if raw is None:
+        return None
+    code = raw.get("code") if isinstance(raw, dict) else None
+    return {"code": code if isinstance(code, str) and _name(code) else "error"}
 
 
 def _project_result(raw: Any) -> dict[str, Any] | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import sqlite3
 import threading
@@ -22,7 +23,13 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from trustpolicy.contract._errors import CollectorError
-from trustpolicy.record._masking import _project_result, is_malformed, project_input
+from trustpolicy.record._masking import (
+    _project_result,
+    is_malformed,
+    project_error,
+    project_input,
+    project_labels,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -127,6 +134,7 @@ class DecisionStore:
         self._lock = threading.Lock()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            _owner_only(self.path)
             self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
@@ -176,7 +184,7 @@ class DecisionStore:
                 stripped,
                 decision_id,
             )
-        error = event.get("error")
+        error = project_error(event.get("error"))
         return (
             decision_id,
             agent,
@@ -186,7 +194,7 @@ class DecisionStore:
             json.dumps(kept, sort_keys=True),
             json.dumps(_project_result(event.get("result")), sort_keys=True),
             json.dumps(event.get("bundles") or {}, sort_keys=True),
-            json.dumps(event.get("labels") or {}, sort_keys=True),
+            json.dumps(project_labels(event.get("labels")), sort_keys=True),
             None if error is None else json.dumps(error, sort_keys=True),
             stripped,
         )
@@ -243,6 +251,16 @@ class DecisionStore:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+
+def _owner_only(path: Path) -> None:
+    """Create the database file 0600 (SQLite gives its -wal and -shm files the same mode)."""
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    path.chmod(0o600)
+    for suffix in ("-wal", "-shm", "-journal"):
+        side = path.with_name(path.name + suffix)
+        if side.exists():
+            side.chmod(0o600)
 
 
 _OLD_KEY = "decision_id TEXT PRIMARY KEY"
