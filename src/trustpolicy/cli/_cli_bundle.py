@@ -13,6 +13,7 @@ from trustpolicy.bundles._bundle import build_bundle
 from trustpolicy.bundles._bundle_server import BundleServer, load_tokens
 from trustpolicy.bundles._signing import SigningKey, VerificationKey, sign_bundle, verify_bundle
 from trustpolicy.cli._cli_common import block
+from trustpolicy.contract._errors import BundleError
 from trustpolicy.engine._tools import policies_dir
 
 __all__ = ["agent_config_command", "bundle"]
@@ -210,9 +211,24 @@ def serve(*, tokens_path: Path | None, host: str, port: int, bundle_path: Path) 
             except KeyboardInterrupt:
                 click.echo("stopped")
                 return 0
-            if bundle_path.is_file() and bundle_path.stat().st_mtime_ns != stamp:
-                stamp = bundle_path.stat().st_mtime_ns
-                click.echo(f"published revision {server.publish(bundle_path).revision}")
+            stamp = _republish(server, bundle_path, stamp)
+
+
+def _republish(server: BundleServer, bundle_path: Path, stamp: int) -> int:
+    """Publish ``bundle_path`` if it changed; a bad file is refused and the last good stays."""
+    try:
+        changed = bundle_path.stat().st_mtime_ns
+    except OSError:
+        return stamp  # being replaced: look again next second
+    if changed == stamp:
+        return stamp
+    try:
+        click.echo(f"published revision {server.publish(bundle_path).revision}")
+    except BundleError as exc:
+        current = server.current()
+        kept = current.revision if current is not None else "nothing"
+        click.echo(f"refused {bundle_path}: {exc}; still serving revision {kept}", err=True)
+    return changed
 
 
 @click.command(
