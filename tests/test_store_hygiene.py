@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING
 
 import requests
 
-from city import example
+from city import decide, example, wait_for_count
+from trustpolicy import policies_dir
+from trustpolicy.engine._engine import LocalOPA
 from trustpolicy.record._collector import Collector
 
 if TYPE_CHECKING:
@@ -82,3 +84,25 @@ def test_database_file_and_its_wal_are_owner_only(tmp_path: Path) -> None:
     loose.chmod(0o644)
     with Collector(loose, {"district-c11": TOKEN}):
         assert stat.S_IMODE(loose.stat().st_mode) == 0o600
+
+
+def test_unknown_field_names_in_problem_messages_never_reach_the_store(tmp_path: Path) -> None:
+    """A real agent on the real policies names the unknown field in TP-INPUT-01's problems."""
+    data = example("detain", "deny") | {"jane_roe_overstayed_visa": True}
+    with Collector(tmp_path / "d.sqlite", {"district-c11": TOKEN}) as collector:
+        config = {
+            "services": {
+                "collector": {"url": collector.url, "credentials": {"bearer": {"token": TOKEN}}}
+            },
+            "decision_logs": {
+                "service": "collector",
+                "reporting": {"min_delay_seconds": 1, "max_delay_seconds": 1},
+            },
+        }
+        with LocalOPA(policies=policies_dir(), config=config) as opa:
+            answer = decide(opa, data)["result"]
+            wait_for_count(collector.store, 1)
+    problems = " ".join(p for v in answer["violations"] for p in v.get("problems", []))
+    assert "jane_roe_overstayed_visa" in problems  # the engine did name it
+    raw = b"".join(p.read_bytes() for p in tmp_path.glob("d.sqlite*"))
+    assert b"jane_roe" not in raw
