@@ -5,10 +5,11 @@ payload lists every other file with its digest, ``{"files": [{"name", "hash",
 "algorithm"}], "keyid", "scope"}``. JSON files (``.manifest``, ``data.json``,
 ``data.yaml``) are hashed over OPA's canonical form (keys sorted, no whitespace, number
 literals as written, see :mod:`._bundle_hash`); every other file over its raw bytes. OPA
-checks the key id (its own
-configuration first, then the JWT ``kid``, then the ``keyid`` claim), the signature, the
-scope, then every file: a file missing from the list, a digest mismatch, or a listed file
-that is not in the bundle all reject the bundle. This module does the same, with PyJWT.
+checks the key id (its own configuration first, then the JWT ``kid``, then the ``keyid``
+claim), the signature, the scope, then every file: a file missing from the list, a digest
+mismatch, or a listed file that is not in the bundle all reject the bundle. This module
+does the same, with PyJWT. An HMAC algorithm never takes a PEM key (a public key is no
+secret), and an HMAC secret has at least 32 bytes.
 """
 
 from __future__ import annotations
