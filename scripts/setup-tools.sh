@@ -55,6 +55,24 @@ if ! "$bindir/opa" version | grep -q "^Version: ${OPA_VERSION#v}$"; then
   exit 1
 fi
 
+# System packages the report's PDF and its tests need: WeasyPrint's Pango libraries and a
+# font, headless Chromium (the HTML report is tested in a real browser) and poppler-utils
+# (pdftoppm/pdftotext read the PDF back). Installed from Debian when missing (as root).
+apt_packages=(chromium poppler-utils fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0)
+missing=()
+for pkg in "${apt_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
+    echo "setup: error: missing system packages ${missing[*]} (install them with apt-get as root)" >&2
+    exit 1
+  fi
+  echo "setup: installing ${missing[*]} from Debian (once)"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
 # The Python environment: a project-local virtualenv with the package and its test extra.
 venv="$root/.venv"
 stamp="$venv/.trustpolicy-installed"

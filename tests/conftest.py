@@ -31,3 +31,18 @@ def regal_bin() -> Path:
 @pytest.fixture(scope="session")
 def policies() -> Path:
     return ROOT / "policies"
+
+
+#: The detainer register's key in tests (the collector refuses to start without one).
+TEST_REGISTER_KEY = "5e" * 32
+
+
+@pytest.fixture(autouse=True)
+def register_key(monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test runs with a register key in the environment, as a deployed collector does.
+
+    A test of the refusal to start without a key removes it.
+    """
+    monkeypatch.delenv("TRUSTPOLICY_REGISTER_KEY_FILE", raising=False)
+    monkeypatch.setenv("TRUSTPOLICY_REGISTER_KEY", TEST_REGISTER_KEY)
+    return TEST_REGISTER_KEY

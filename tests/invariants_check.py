@@ -15,6 +15,8 @@ are checked only where that provision is in force.
   exception (BTA-INFO-01), is in the input.
 - ``2`` (BTA-2014 on for civil detainers, BTA-2019 for every civil document): a hold of a
   person in custody and eligible for release on civil documents alone is never allowed.
+- ``2-stop`` (BTA-2019; the Clarification "Stops", not a numbered invariant): a stop of a
+  person not in custody, or an arrest, on civil documents alone is never allowed.
 - ``3`` (every version): malformed input is denied with TP-INPUT-01; an input lacking a
   fact the applicable provision needs is never allowed.
 - ``4`` (US-1373 in force from 1996-09-30, so every enumerated date): status or citizenship
@@ -145,7 +147,8 @@ def missing_fact(doc: Input, version: str | None) -> str | None:  # noqa: PLR091
         if doc["actor"].get("role") == "city_employee" and "purpose" not in doc:
             return "purpose of a city employee's status look-up (BTA-RES-01)"
         if (
-            doc.get("purpose") == "consular_notification"
+            doc["actor"].get("role") == "police_officer"  # BTA-INQ-01 binds police officers
+            and doc.get("purpose") == "consular_notification"
             and "in_custody" not in (subject or {})
             and "criminal_case" not in doc
         ):
@@ -230,6 +233,20 @@ def check_hold(doc: Input, decision: Decision, version: str | None) -> list[str]
     return []
 
 
+def check_stop(doc: Input, decision: Decision, version: str | None) -> list[str] | None:
+    """Clarification "Stops" (BTA-ARR-01, BTA-2019): no stop, extended detention or arrest on
+    civil documents alone. Not a numbered invariant; the same never-allow for the street."""
+    subject = doc.get("subject") or {}
+    stop = doc.get("action") == "detain" and subject.get("in_custody") is False
+    if version != "BTA-2019" or not (stop or doc.get("action") == "arrest"):
+        return None
+    if not on_civil_documents_alone(doc, version):
+        return None
+    if decision.get("outcome") == "allow":
+        return [f"{doc['action']} on civil documents alone is allowed"]
+    return []
+
+
 def check_input_faults(doc: Any, decision: Decision, label: str | None) -> list[str] | None:
     """Invariant 3: ``label`` names the malformation of a deliberately malformed input."""
     if label is not None:
@@ -281,6 +298,7 @@ def check_decision(doc: Any, decision: Decision, label: str | None = None) -> di
         version = period(doc)
         found["1"] = check_reach(doc, decision, version)
         found["2"] = check_hold(doc, decision, version)
+        found["2-stop"] = check_stop(doc, decision, version)
         found["4"] = check_status(doc, decision, version)
         found["5"] = check_deputization(doc, decision, version)
     return {k: v for k, v in found.items() if v is not None}

@@ -87,8 +87,8 @@ def incomplete(rng: random.Random, count: int) -> list[tuple[str, Input]]:
         "city_status_lookup_without_purpose": lambda: make(
             "inquire_status", rng, actor=ACTORS[1], purpose=None),
         "consular_notice_without_custody": lambda: _without(
-            make("inquire_status", rng, purpose="consular_notification", case=None), "subject",
-            "in_custody"),
+            make("inquire_status", rng, actor=ACTORS[0], purpose="consular_notification",
+                 case=None), "subject", "in_custody"),
         "criminal_history_without_charges": lambda: make(
             "share_information", rng, info=history, charges=None, docs="none",
             counterpart={"agency": rng.choice(CIVIL_ONLY)}),

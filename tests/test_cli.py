@@ -198,7 +198,7 @@ print(json.dumps(out))
 """
 COMMANDS = [[], ["decide"], ["explain"], ["provisions"], ["test"], ["report"], ["serve"], ["demo"],
             ["bundle"], ["bundle", "build"], ["bundle", "sign"], ["bundle", "verify"],
-            ["bundle", "serve"], ["agent-config"]]  # fmt: skip
+            ["bundle", "serve"], ["agent-config"], ["impact"]]  # fmt: skip
 
 
 def test_every_command_has_help_with_an_example() -> None:
@@ -265,10 +265,11 @@ def test_provisions_table_reads_metadata_lifts_and_test_counts(fixture_policies)
                     "BTA-INFO-02", "BTA-RES-01", "BTA-ROLE-01", "MA-LUNN-01", "FED-1373-ESC",
                     "BTA-RPT-01", "TP-INPUT-01", "EXC-JUDICIAL-WARRANT", "EXC-JUDICIAL-ORDER",
                     "EXC-VISA-CERT", "EXC-CRIMINAL-ELEMENT", "EXC-HSI-CRIMINAL",
-                    "EXC-CRIMINAL-HISTORY", "EXC-PUBLIC-SAFETY", "EXC-TASK-FORCE", "EXC-CONSULAR-NOTICE"}  # fmt: skip
+                    "EXC-CRIMINAL-HISTORY", "EXC-PUBLIC-SAFETY", "EXC-TASK-FORCE",
+                    "EXC-CONSULAR-NOTICE"}  # fmt: skip
     assert set(rows) == expected_ids
     inq = rows["BTA-INQ-01"]
-    assert inq["exceptions"] == ["EXC-CRIMINAL-ELEMENT", "EXC-VISA-CERT"]
+    assert inq["exceptions"] == ["EXC-CONSULAR-NOTICE", "EXC-CRIMINAL-ELEMENT", "EXC-VISA-CERT"]
     assert inq["confidence"] == "reported"
     assert inq["citation"].startswith("Boston Code § 11-1.9")
     assert rows["EXC-HSI-CRIMINAL"]["lifts"] == ["BTA-INFO-01", "BTA-INFO-02"]

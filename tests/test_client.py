@@ -126,7 +126,9 @@ def test_decide_many_matches_decide_in_order(client: Client) -> None:
     single = [client.decide(r) for r in requests]
     assert [without_id(d) for d in batch] == [without_id(d) for d in single]
     assert [summary(d) for d in batch] == [e["expect"] for e in EXAMPLES]
-    assert len({d.decision_id for d in batch}) == 1  # one round trip, one logged query
+    # One round trip, one logged query: each decision is OPA's decision id plus its position.
+    (query,) = {str(d.decision_id).rsplit("/", 1)[0] for d in batch}
+    assert [d.decision_id for d in batch] == [f"{query}/{i}" for i in range(len(batch))]
 
 
 def test_decide_many_of_nothing_is_nothing(listener: tuple[str, socket.socket]) -> None:

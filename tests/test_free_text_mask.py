@@ -16,13 +16,17 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from city import decide, example, wait_for_count
+from conftest import TEST_REGISTER_KEY
 from trustpolicy.engine._engine import LocalOPA
 from trustpolicy.record._collector import Collector
 from trustpolicy.record._masking import project_input
+from trustpolicy.record._register_key import RegisterKey
 
 if TYPE_CHECKING:
     from pathlib import Path
 
+#: Module-scoped fixtures run outside the autouse monkeypatch: the key is passed.
+KEY = RegisterKey.from_text(TEST_REGISTER_KEY, "test key")
 TOKEN = "unmasked-agent-token-" + "m" * 16
 TOO_LONG = "D" * 33  # the schema's maxLength for district is 32
 HUGE = "C-11 " + "x" * 200_000
@@ -58,7 +62,7 @@ def stored(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     kept = example("detain", "deny")
     kept["actor"] |= {"district": "D" * 32, "agency": "Boston Police Department | BPD <x>"}
     inputs["kept"] = kept
-    with Collector(db, {"unmasked": TOKEN}) as collector:
+    with Collector(db, {"unmasked": TOKEN}, register_key=KEY) as collector:
         config = {
             "services": {
                 "collector": {"url": collector.url, "credentials": {"bearer": {"token": TOKEN}}}

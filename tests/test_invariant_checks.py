@@ -139,6 +139,25 @@ def test_invariant_2_catches_a_hold_on_civil_documents_alone_where_a_provision_i
     assert "2" not in broken(doc, decision("BTA-DET-01"))
 
 
+@pytest.mark.parametrize(
+    ("action", "subject", "caught"),
+    [
+        ("detain", {"in_custody": False, "eligible_for_release": False}, True),
+        ("arrest", {"in_custody": False}, True),
+        ("detain", {"in_custody": True, "eligible_for_release": False}, False),
+    ],
+)
+def test_clarification_stops_catches_a_stop_or_arrest_on_civil_documents_alone(
+    action: str, subject: dict[str, Any], caught: bool
+) -> None:
+    papers = [{"type": "ice_administrative_warrant", "issued_by": "ice_officer"}]
+    doc = act(action, subject=subject, authority=papers)
+    assert ("2-stop" in broken(doc, ALLOW)) is caught
+    assert "2-stop" not in broken(doc, decision("BTA-ARR-01"))
+    assert "2-stop" not in broken({**doc, "authority": [*papers, JCW]}, ALLOW)
+    assert "2-stop" not in broken({**doc, "occurred_at": "2018-03-01T12:00:00Z"}, ALLOW)
+
+
 # -- invariant 3 --------------------------------------------------------------------------
 
 
@@ -173,6 +192,9 @@ def test_invariant_3_catches_an_allow_that_lacks_a_needed_fact(doc: Any) -> None
 def test_invariant_3_a_fact_no_provision_in_force_needs_is_not_missing() -> None:
     doc = act("share_information", information=["name"], occurred_at="2016-03-01T12:00:00Z")
     assert missing_fact(doc, period(doc)) is None
+    consular = act("inquire_status", purpose="consular_notification", subject={"role": "other"})
+    assert missing_fact(consular, "BTA-2019") == "subject.in_custody for EXC-CONSULAR-NOTICE"
+    assert missing_fact({**consular, "actor": CITY}, "BTA-2019") is None  # BTA-INQ-01: police
     assert missing_fact(act("inquire_status", actor=CITY, purpose="statistics"), "BTA-2019") is None
 
 

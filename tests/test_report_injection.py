@@ -20,8 +20,10 @@ import pytest
 import requests
 
 from city import Department, agent, build_city, decide, example, wait_for_count
+from conftest import TEST_REGISTER_KEY
 from trustpolicy.bundles._bundle_server import BundleServer
 from trustpolicy.record._collector import Collector
+from trustpolicy.record._register_key import RegisterKey
 from trustpolicy.record._report import BOSTON, annual_report
 
 if TYPE_CHECKING:
@@ -29,6 +31,8 @@ if TYPE_CHECKING:
 
     from trustpolicy.record._store import DecisionStore
 
+#: Module-scoped fixtures run outside the autouse monkeypatch: the key is passed.
+KEY = RegisterKey.from_text(TEST_REGISTER_KEY, "test key")
 ATTACK = "C-11 | 9 | 9 |\n\n# Forged section\n<script>alert(1)</script>\u202edlrow"
 #: Within the schema (32 characters, no control or invisible characters): a well-formed
 #: request carries it, and the report must still show it as text.
@@ -51,7 +55,9 @@ def logged(tmp_path_factory: pytest.TempPathFactory, policies: Path) -> Iterator
     clean["actor"]["district"] = "B-2"
     with (
         BundleServer({C11.name: C11.bundle_token}).start() as server,
-        Collector(folder / "decisions.sqlite", {C11.name: C11.collector_token}) as collector,
+        Collector(
+            folder / "decisions.sqlite", {C11.name: C11.collector_token}, register_key=KEY
+        ) as collector,
     ):
         server.publish(city.bundle)
         with agent(city, C11, server, collector, folder / "c11") as opa:

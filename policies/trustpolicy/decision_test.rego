@@ -258,7 +258,7 @@ test_a_new_provision_package_is_registered_by_its_folder if {
 		"obligations": {object.union(entry, {"rule": "BTA-NEW-RPT"})},
 		"lifted": {["EXC-JUDICIAL-WARRANT", "BTA-NEW-01"]},
 	}
-	request_input := request("receive_detainer", {})
+	request_input := request("receive_detainer", {"authority": [{"type": "judicial_criminal_warrant", "issued_by": "federal_judge"}]})
 	every instrument in ["boston", "massachusetts", "federal"] {
 		decision := _decide_with_provision(instrument, request_input, provision)
 		summary(decision) == want(

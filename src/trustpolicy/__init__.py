@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from trustpolicy.authoring._policy_tests import PolicyTest, PolicyTestReport, run_policy_tests
 from trustpolicy.authoring._provisions import Provision, format_provisions, provisions
+from trustpolicy.authoring._registration import registration_problems
 from trustpolicy.bundles._agent_config import agent_config, write_agent_config
 from trustpolicy.bundles._bundle import BUNDLE_ROOTS, Bundle, BundleInfo, build_bundle, read_bundle
 from trustpolicy.bundles._bundle_server import (
@@ -30,17 +31,20 @@ from trustpolicy.bundles._signing import (
 )
 from trustpolicy.client._async_client import AsyncClient
 from trustpolicy.client._client import Client, OnError
-from trustpolicy.contract._decision import Decision, Finding, Outcome
+from trustpolicy.contract._decision import Confidence, Decision, Finding, Law, Outcome, Version
 from trustpolicy.contract._enums import (
     Action,
     ActorRole,
     Agency,
     AuthorityType,
     CaseCategory,
+    DetainerBasis,
+    DetainerForm,
     Information,
     Issuer,
     OperationPurpose,
     Purpose,
+    ReceivedVia,
     Severity,
     SubjectRole,
 )
@@ -51,17 +55,19 @@ from trustpolicy.contract._errors import (
     EngineError,
     EngineUnavailable,
     InvalidRequest,
+    Problem,
     SignatureError,
     ToolNotFound,
     TrustPolicyError,
 )
-from trustpolicy.contract._models import (
+from trustpolicy.contract._models import DecisionRequest
+from trustpolicy.contract._parts import (
     Actor,
     Authority,
     Charge,
     Counterpart,
     CriminalCase,
-    DecisionRequest,
+    Detainer,
     Operation,
     Subject,
 )
@@ -82,8 +88,15 @@ from trustpolicy.engine._tools import (
     project_root,
 )
 from trustpolicy.record._collector import Collector, collector_app
+from trustpolicy.record._impact import Impact, ReplayedDecision, replay_decisions
+from trustpolicy.record._impact_report import impact_report
 from trustpolicy.record._masking import project_input
+from trustpolicy.record._reconcile import Reconciliation, read_ice_list, reconcile_store
+from trustpolicy.record._register import Receipt, RegisteredDetainer
+from trustpolicy.record._register_key import RegisterKey
+from trustpolicy.record._reimbursements import Reimbursement, read_reimbursements
 from trustpolicy.record._report import annual_report, disposition
+from trustpolicy.record._report_pdf import render_pdf
 from trustpolicy.record._store import DecisionStore, LoggedDecision, StoreResult
 
 __all__ = [
@@ -108,19 +121,25 @@ __all__ = [
     "Client",
     "Collector",
     "CollectorError",
+    "Confidence",
     "ConfigError",
     "Counterpart",
     "CriminalCase",
     "Decision",
     "DecisionRequest",
     "DecisionStore",
+    "Detainer",
+    "DetainerBasis",
+    "DetainerForm",
     "EngineError",
     "EngineUnavailable",
     "Finding",
+    "Impact",
     "Information",
     "InvalidRequest",
     "Issuer",
     "KeyPair",
+    "Law",
     "LocalOPA",
     "LoggedDecision",
     "OnError",
@@ -129,9 +148,17 @@ __all__ = [
     "Outcome",
     "PolicyTest",
     "PolicyTestReport",
+    "Problem",
     "Provision",
     "PublishedBundle",
     "Purpose",
+    "Receipt",
+    "ReceivedVia",
+    "Reconciliation",
+    "RegisterKey",
+    "RegisteredDetainer",
+    "Reimbursement",
+    "ReplayedDecision",
     "Severity",
     "SignatureError",
     "SigningKey",
@@ -142,6 +169,7 @@ __all__ = [
     "TrustPolicyError",
     "VerificationKey",
     "VerifiedBundle",
+    "Version",
     "agent_config",
     "annual_report",
     "api_clients",
@@ -153,13 +181,20 @@ __all__ = [
     "format_provisions",
     "generate_signing_key",
     "generate_token",
+    "impact_report",
     "load_tokens",
     "policies_dir",
     "project_input",
     "project_root",
     "provisions",
     "read_bundle",
+    "read_ice_list",
+    "read_reimbursements",
     "read_token",
+    "reconcile_store",
+    "registration_problems",
+    "render_pdf",
+    "replay_decisions",
     "run_policy_tests",
     "sign_bundle",
     "signatures_file",

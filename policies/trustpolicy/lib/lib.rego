@@ -197,18 +197,22 @@ _entry(ann, t, notes) := {
 	"message": concat(" ", array.concat([t.message], sort(notes))),
 }
 
-# lifted_by[provision] holds the ids of the applied exceptions whose text in force says they
-# lift that provision.
-lifted_by[provision] contains t.id if {
+# The exceptions that apply to this request, by package name, each as the law in force has
+# it: only these are turned into entries (an exception that does not apply costs nothing).
+_applied[name] := t if {
 	some name
 	data.trustpolicy.exceptions[name].applies
 	t := text(data.trustpolicy.exceptions[name].meta)
+}
+
+# lifted_by[provision] holds the ids of the applied exceptions whose text in force says they
+# lift that provision.
+lifted_by[provision] contains t.id if {
+	some t in _applied
 	some provision in t.lifts
 }
 
-# The decision entry of each exception in force, by id.
-exception_entries[t.id] := entry(meta, set()) if {
-	some name
-	meta := data.trustpolicy.exceptions[name].meta
-	t := text(meta)
+# The decision entry of each applied exception, by id.
+exception_entries[t.id] := _entry(data.trustpolicy.exceptions[name].meta, t, set()) if {
+	some name, t in _applied
 }

@@ -17,6 +17,7 @@ import click
 
 from trustpolicy.authoring._policy_tests import run_policy_tests
 from trustpolicy.authoring._provisions import format_provisions, provisions
+from trustpolicy.authoring._registration import registration_problems
 from trustpolicy.cli._cli_bundle import agent_config_command, bundle
 from trustpolicy.cli._cli_common import (
     EXIT_FAILED,
@@ -28,13 +29,16 @@ from trustpolicy.cli._cli_common import (
     read_input,
     report_error,
 )
+from trustpolicy.cli._cli_detainer import detainer
+from trustpolicy.cli._cli_reconcile import REPORT_OPTIONS, reconcile, write_report
+from trustpolicy.cli._cli_versions import as_of_option, impact, with_occurred_at
 from trustpolicy.cli._render import decision_document, explain
 from trustpolicy.contract._errors import TrustPolicyError
 from trustpolicy.contract._inputs import load_requests
 from trustpolicy.engine._engine import LocalOPA
 from trustpolicy.engine._tools import OPA_VERSION, policies_dir
-from trustpolicy.record._report import BOSTON, annual_report
-from trustpolicy.record._store import DecisionStore
+from trustpolicy.record._report import BOSTON
+from trustpolicy.record._report_pdf import render_pdf
 
 __all__ = ["cli", "main"]
 
@@ -74,10 +78,12 @@ def cli() -> None:
             "trustpolicy decide --local request.json",
             "trustpolicy decide --url http://127.0.0.1:8181 --token-file t.txt - < batch.jsonl",
             "trustpolicy decide --format text --local request.json",
+            "trustpolicy decide --local --as-of 2017-03-15 request.json",
         ),
     )
 )
 @engine_options
+@as_of_option
 @click.option(
     "--format",
     "fmt",
@@ -88,7 +94,14 @@ def cli() -> None:
 )
 @click.argument("file")
 def decide(
-    *, url: str, token: str | None, token_file: Path | None, local: bool, fmt: str, file: str
+    *,
+    url: str,
+    token: str | None,
+    token_file: Path | None,
+    local: bool,
+    as_of: datetime | None,
+    fmt: str,
+    file: str,
 ) -> int:
     """Decide the request(s) in FILE ('-' for stdin) and print the decision(s).
 
@@ -99,6 +112,7 @@ def decide(
     """
     text, source = read_input(file)
     requests, kind = load_requests(text, source)
+    requests = with_occurred_at(requests, as_of)
     with engine_client(url, token, token_file, local=local) as client:
         decisions = client.decide_many(requests) if kind != "one" else [client.decide(requests[0])]
     if fmt == "text":
@@ -118,17 +132,26 @@ def decide(
 
 @cli.command(name="explain", epilog=block("Example", "trustpolicy explain --local request.json"))
 @engine_options
+@as_of_option
 @click.argument("file")
 def explain_command(
-    *, url: str, token: str | None, token_file: Path | None, local: bool, file: str
+    *,
+    url: str,
+    token: str | None,
+    token_file: Path | None,
+    local: bool,
+    as_of: datetime | None,
+    file: str,
 ) -> int:
     """Explain in plain sentences what FILE asks and what the Trust Act answers.
 
-    Says what was asked, the outcome, each provision with its citation and confidence,
-    each exception that applied, and what must be recorded. Exits like ``decide``.
+    Says what was asked, the outcome, each provision with its citation, confidence and the
+    version of the law it comes from, each exception that applied, what must be recorded,
+    and the day whose law was applied. Exits like ``decide``.
     """
     text, source = read_input(file)
     requests, _ = load_requests(text, source)
+    requests = with_occurred_at(requests, as_of)
     with engine_client(url, token, token_file, local=local) as client:
         decisions = (
             client.decide_many(requests) if len(requests) > 1 else [client.decide(requests[0])]
@@ -166,10 +189,13 @@ def provisions_command(*, policies: Path | None, fmt: str) -> int:
 def test_command(*, policies: Path | None, threshold: float) -> int:
     """Run the policy tests with coverage (``opa test --coverage``); for policy authors.
 
-    Exits 1 when a test fails or coverage is below the threshold (100% by default), and
-    lists the failing tests and the lines no test covers.
+    Exits 1 when a test fails, coverage is below the threshold (100% by default), or a
+    provision package would never reach the decision (it defines no violations,
+    escalations or obligations, or names no version of the law); lists each.
     """
-    report = run_policy_tests(policies or policies_dir(), threshold=threshold)
+    tree = policies or policies_dir()
+    report = run_policy_tests(tree, threshold=threshold)
+    unregistered = registration_problems(tree)
     passed = len(report.tests) - len(report.failed)
     click.echo(f"tests: {passed}/{len(report.tests)} passed")
     for failed in report.failed:
@@ -180,13 +206,17 @@ def test_command(*, policies: Path | None, threshold: float) -> int:
         click.echo(f"coverage: {report.coverage:.2f}% (threshold {threshold:g}%)")
     for name, rows in report.uncovered:
         click.echo(f"  not covered: {name}: lines {', '.join(map(str, rows))}")
-    return 0 if report.ok else EXIT_FAILED
+    for problem in unregistered:
+        click.echo(f"  not registered: {problem}")
+    return 0 if report.ok and not unregistered else EXIT_FAILED
 
 
 @cli.command(
     epilog=block(
-        "Example",
+        "Examples",
         "trustpolicy report --year 2026 --format html --db var/decisions.sqlite --out report.html",
+        "trustpolicy report --year 2026 --format pdf --db var/decisions.sqlite --out report.pdf \\",
+        "    --reimbursements finance-2026.csv --ice-list ice-2026.csv",
     )
 )
 @click.option(
@@ -195,9 +225,10 @@ def test_command(*, policies: Path | None, threshold: float) -> int:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["markdown", "html"]),
+    type=click.Choice(["markdown", "html", "pdf"]),
     default="markdown",
     show_default=True,
+    help="pdf is rendered from the HTML and needs --out.",
 )
 @click.option(
     "--db",
@@ -208,20 +239,39 @@ def test_command(*, policies: Path | None, threshold: float) -> int:
 @click.option(
     "--out", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout."
 )
-def report(*, year: int | None, fmt: str, db: Path, out: Path | None) -> int:
+@REPORT_OPTIONS
+def report(
+    *,
+    year: int | None,
+    fmt: str,
+    db: Path,
+    out: Path | None,
+    reimbursements: Path | None,
+    ice_list: Path | None,
+    key_file: Path | None,
+) -> int:
     """Write the Section 3 annual report to the City Council from stored decision logs."""
     if not db.is_file():
         raise click.UsageError(f"{db}: no such decision store")
-    with DecisionStore(db) as store:
-        text = annual_report(
-            store, year or datetime.now(BOSTON).year, "html" if fmt == "html" else "markdown"
-        )
+    if fmt == "pdf" and out is None:
+        raise click.UsageError("--format pdf needs --out FILE")
+    text = write_report(
+        db,
+        year or datetime.now(BOSTON).year,
+        fmt,
+        reimbursements=reimbursements,
+        ice_list=ice_list,
+        key_file=key_file,
+    )
     if out is None:
         click.echo(text, nl=False)
+        return 0
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "pdf":
+        out.write_bytes(render_pdf(text))
     else:
-        out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text, encoding="utf-8")
-        click.echo(f"report written to {out}")
+    click.echo(f"report written to {out}")
     return 0
 
 
@@ -288,6 +338,9 @@ def demo() -> int:
 
 cli.add_command(bundle)
 cli.add_command(agent_config_command)
+cli.add_command(impact)
+cli.add_command(detainer)
+cli.add_command(reconcile)
 
 
 def _command_name(args: list[str]) -> str | None:

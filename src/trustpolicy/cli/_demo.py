@@ -38,6 +38,8 @@ from trustpolicy.bundles._signing import (
     verify_bundle,
 )
 from trustpolicy.cli._demo_cases import DemoCase, tara_construction
+from trustpolicy.cli._demo_register import SeededYear, import_intake, seed_year
+from trustpolicy.cli._demo_versions import then_and_now, write_impact_of_2017
 from trustpolicy.cli._render import rule_summary
 from trustpolicy.client._client import Client
 from trustpolicy.contract._errors import CollectorError, ConfigError
@@ -45,7 +47,11 @@ from trustpolicy.contract._models import DecisionRequest
 from trustpolicy.engine._engine import LocalOPA
 from trustpolicy.engine._tools import OPA_VERSION, policies_dir, project_root
 from trustpolicy.record._collector import Collector
+from trustpolicy.record._reconcile import Reconciliation, read_ice_list, reconcile_store
+from trustpolicy.record._register_key import RegisterKey
+from trustpolicy.record._reimbursements import read_reimbursements
 from trustpolicy.record._report import BOSTON, annual_report
+from trustpolicy.record._report_pdf import render_pdf
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -141,7 +147,7 @@ def _work_dir() -> Path:
     root = project_root()
     out = root / "var" / "demo" if root is not None else Path(tempfile.mkdtemp(prefix="tp-demo-"))
     out.mkdir(parents=True, exist_ok=True)
-    for name in ("decisions.sqlite", "decisions.sqlite-wal", "decisions.sqlite-shm"):
+    for name in ("decisions.sqlite", "decisions.sqlite-wal", "decisions.sqlite-shm", "report.pdf"):
         (out / name).unlink(missing_ok=True)
     return out
 
@@ -193,12 +199,45 @@ def _wait_for_logs(echo: Echo, store: DecisionStore, count: int) -> None:
     echo(f"demo: {store.count()} decision logs stored in {store.path}")
 
 
-def _report(echo: Echo, store: DecisionStore, out: Path) -> None:
+def _register(
+    echo: Echo, store: DecisionStore, key: RegisterKey, seeded: SeededYear, year: int
+) -> Reconciliation:
+    """Import the intake files, reconcile with ICE's list, and say what came of it."""
+    rows, added = import_intake(store, key, seeded)
+    echo(f"demo: intake: district fax log and central mailbox, {rows} rows, {added} new receipts")
+    detainers, receipts = store.register_count()
+    echo(
+        f"demo: detainer register: {detainers} detainers from {receipts} receipts "
+        f"(ICE lodged {seeded.lodged}; {seeded.never_recorded} never recorded, "
+        f"{seeded.received_twice} received twice); references kept only as keyed hashes"
+    )
+    result = reconcile_store(store, read_ice_list(seeded.ice_list, key), year)
+    echo(f"demo: reconciliation with ICE's list for {year}:")
+    for label, count in result.totals().rows:
+        echo(f"        {label:<34}{count:>5}")
+    return result
+
+
+def _report(
+    echo: Echo, store: DecisionStore, out: Path, seeded: SeededYear, matched: Reconciliation
+) -> None:
     year = datetime.now(BOSTON).year
+    paid = read_reimbursements(seeded.finance)
+    page = ""
     for fmt, suffix in (("markdown", "md"), ("html", "html")):
         path = out / f"report.{suffix}"
-        path.write_text(annual_report(store, year, "html" if fmt == "html" else "markdown"))
+        text = annual_report(
+            store,
+            year,
+            "html" if fmt == "html" else "markdown",
+            reimbursements=paid,
+            reconciliation=matched,
+        )
+        page = text if fmt == "html" else page
+        path.write_text(text, encoding="utf-8")
         echo(f"demo: annual report {year} written to {path}")
+    (out / "report.pdf").write_bytes(render_pdf(page))
+    echo(f"demo: annual report {year} written to {out / 'report.pdf'} (rendered from the HTML)")
 
 
 def run_demo(echo: Echo = print) -> int:
@@ -230,7 +269,11 @@ def run_demo(echo: Echo = print) -> int:
         server = stack.enter_context(BundleServer({AGENT: bundle_token}, max_wait=5))
         server.publish(signed)
         echo(f"demo: bundle server on {server.url} (bearer token per agent)")
-        collector = stack.enter_context(Collector(out / "decisions.sqlite", {AGENT: log_token}))
+        register_key = RegisterKey.from_file(RegisterKey.generate(private / "register.key"))
+        echo(f"demo: detainer register key (HMAC-SHA256) {register_key.fingerprint[:12]}...")
+        collector = stack.enter_context(
+            Collector(out / "decisions.sqlite", {AGENT: log_token}, register_key=register_key)
+        )
         echo(f"demo: decision-log collector on {collector.url} -> {out / 'decisions.sqlite'}")
         config = agent_config(
             bundle_server_url=server.url,
@@ -256,13 +299,24 @@ def run_demo(echo: Echo = print) -> int:
         examples = worked_examples()
         more, failures = _replay(echo, client, "The contract's worked examples", examples)
         decided = len(tara) + len(examples)
+        then_and_now(echo, signed, pair.public, KEY_ID)
         echo("")
         echo(
             f"demo: every decision names the policy revision {', '.join(sorted(revisions | more))}"
         )
+        year = datetime.now(BOSTON).year
+        seeded = seed_year(opa.url, private, year)
+        echo(
+            f"demo: a year of detainers: {seeded.decisions} receipt and hold decisions asked "
+            "of the agent, the rest from a fax log and the central mailbox"
+        )
         echo("demo: waiting for the agent to ship its decision logs to the collector...")
-        _wait_for_logs(echo, collector.store, decided)
-        _report(echo, collector.store, out)
+        _wait_for_logs(echo, collector.store, decided + seeded.decisions)
+        matched = _register(echo, collector.store, register_key, seeded, year)
+        _report(echo, collector.store, out, seeded, matched)
+        write_impact_of_2017(
+            echo, collector.store, bundle=signed, public_key=pair.public, key_id=KEY_ID, out=out
+        )
         echo("demo: stopping the agent, the collector and the bundle server")
     for failure in failures:
         echo(f"demo: worked example differs: {failure}")

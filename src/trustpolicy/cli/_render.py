@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from trustpolicy.contract._decision import Decision, Finding
     from trustpolicy.contract._models import DecisionRequest
 
-__all__ = ["decision_document", "describe_request", "explain", "rule_summary"]
+__all__ = ["decision_document", "describe_request", "explain", "law_line", "rule_summary"]
 
 _ACTIONS = {
     "inquire_status": "ask about or look up the immigration or citizenship status",
@@ -28,35 +28,9 @@ _ACTIONS = {
 }
 
 
-def _finding(finding: Finding, *, exception: bool) -> dict[str, Any]:
-    entry: dict[str, Any] = {"rule": finding.rule}
-    for key in ("title", "citation"):
-        value = getattr(finding, key)
-        if value is not None:
-            entry[key] = value
-    entry["message"] = finding.message
-    if finding.confidence is not None:
-        entry["confidence"] = finding.confidence
-    if exception:
-        entry["lifts"] = ", ".join(finding.lifts)
-        entry["lifted"] = list(finding.lifts)
-    return entry
-
-
 def decision_document(decision: Decision) -> dict[str, Any]:
     """Return the decision document of the contract (plus ``decision_id`` when known)."""
-    doc: dict[str, Any] = {
-        "outcome": decision.outcome.value,
-        "allowed": decision.allowed,
-        "violations": [_finding(f, exception=False) for f in decision.violations],
-        "exceptions": [_finding(f, exception=True) for f in decision.exceptions],
-        "escalations": [_finding(f, exception=False) for f in decision.escalations],
-        "obligations": [_finding(f, exception=False) for f in decision.obligations],
-        "policy": {"revision": decision.policy_revision},
-    }
-    if decision.decision_id is not None:
-        doc["decision_id"] = decision.decision_id
-    return doc
+    return decision.to_dict()
 
 
 def _words(value: str) -> str:
@@ -99,6 +73,7 @@ def _line(finding: Finding) -> str:
         for x in (
             finding.citation,
             f"confidence: {finding.confidence}" if finding.confidence else None,
+            f"version: {finding.version}" if finding.version else None,
             f"lifts {', '.join(finding.lifts)}" if finding.lifts else None,
         )
         if x
@@ -124,9 +99,19 @@ def explain(request: DecisionRequest, decision: Decision) -> str:
         lines.append("No provision of the Trust Act applies to this request.")
     if any(f.confidence == "interpretation" for _, fs in sections for f in fs):
         lines.append("Part of this answer rests on an interpretation that needs legal sign-off.")
+    lines.append(law_line(decision))
     if decision.policy_revision:
         lines.append(f"Policy revision: {decision.policy_revision}")
     return "\n".join(lines)
+
+
+def law_line(decision: Decision) -> str:
+    """The day whose law was applied and the versions then in force, in one line."""
+    law = decision.law
+    if law.date is None:
+        return "Law applied: none (the engine could not tell the day of the act)."
+    versions = ", ".join(v.value for v in law.versions)
+    return f"Law applied: in force on {law.date.isoformat()} ({versions})."
 
 
 def rule_summary(decision: Decision) -> str:

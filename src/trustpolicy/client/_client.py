@@ -142,7 +142,19 @@ def to_decisions(body: dict[str, Any], url: str, count: int) -> list[Decision]:
             f"the batch answer is not a list of {count} decisions ({got})", url=url, status=200
         )
     decision_id = body.get("decision_id")
-    return [to_decision({"result": r, "decision_id": decision_id}, url) for r in result]
+    return [
+        to_decision({"result": r, "decision_id": batch_item_id(decision_id, i)}, url)
+        for i, r in enumerate(result)
+    ]
+
+
+def batch_item_id(decision_id: object, position: int) -> str | None:
+    """The id of the decision at ``position`` of a batch: OPA's decision id, ``/``, position.
+
+    The collector stores each decision of a batch under the same id, so a decision an
+    integrator holds can be found in the record.
+    """
+    return f"{decision_id}/{position}" if isinstance(decision_id, str) and decision_id else None
 
 
 def engine_url(url: str) -> tuple[str, str, int, bool]:

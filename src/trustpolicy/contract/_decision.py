@@ -1,19 +1,26 @@
 """Value objects: the decision document the engine returns.
 
 :class:`Decision` mirrors section 4 of the contract and is parsed strictly (unknown extra
-keys are fine); each entry of its lists is a :class:`Finding`.
+keys are fine); each entry of its lists is a :class:`Finding` naming the :class:`Version`
+of the law it comes from, and :class:`Law` says which day's law was applied.
+:meth:`Decision.to_dict` gives the document back.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
-from typing import Any, cast
+import re
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import attrs
 
-from trustpolicy.contract._errors import InvalidRequest
+from trustpolicy.contract._errors import InvalidRequest, Problem
 
-__all__ = ["Decision", "Finding", "Outcome"]
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+__all__ = ["Confidence", "Decision", "Finding", "Law", "Outcome", "Version"]
 
 
 # -- the decision document ------------------------------------------------------------------
@@ -27,6 +34,71 @@ class Outcome(enum.StrEnum):
     ESCALATE = "escalate"
 
 
+class Confidence(enum.StrEnum):
+    """How firmly a rule rests on the law's text (contract section 1)."""
+
+    TEXT = "text"
+    REPORTED = "reported"
+    INTERPRETATION = "interpretation"
+    ENGINE = "engine"
+
+
+class Version(enum.StrEnum):
+    """A version of the law in force (contract section 2, Versions in force).
+
+    ``ENGINE`` marks the engine's own rules (TP-INPUT-01, TP-ENGINE-01), which are no law.
+    """
+
+    US_1373 = "US-1373"
+    BTA_2014 = "BTA-2014"
+    MA_LUNN = "MA-LUNN"
+    BTA_2019 = "BTA-2019"
+    ENGINE = "engine"
+
+
+ConfidenceValue = Literal["text", "reported", "interpretation", "engine"]
+VersionValue = Literal["US-1373", "BTA-2014", "MA-LUNN", "BTA-2019", "engine"]
+
+
+def _opt_confidence(v: Confidence | ConfidenceValue | None) -> Confidence | None:
+    return None if v is None else Confidence(v)
+
+
+def _opt_version(v: Version | VersionValue | None) -> Version | None:
+    return None if v is None else Version(v)
+
+
+def _versions(v: Iterable[Version | VersionValue]) -> tuple[Version, ...]:
+    return tuple(Version(x) for x in v)
+
+
+def _opt_date(v: dt.date | str | None) -> dt.date | None:
+    return dt.date.fromisoformat(v) if isinstance(v, str) else v
+
+
+def _problems(v: Iterable[Problem | str]) -> tuple[Problem, ...]:
+    return tuple(Problem.parse(p) for p in v)
+
+
+@attrs.frozen
+class Law:
+    """The law a decision applied: the day of the act in Boston and the versions in force.
+
+    ``date`` is ``None`` (and ``versions`` empty) when the engine could not tell the day,
+    for example because ``occurred_at`` was malformed or before the oldest law encoded.
+    """
+
+    date: dt.date | None = attrs.field(default=None, converter=_opt_date)
+    versions: tuple[Version, ...] = attrs.field(default=(), converter=_versions)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``law`` block of the decision document."""
+        return {
+            "date": None if self.date is None else self.date.isoformat(),
+            "versions": [v.value for v in self.versions],
+        }
+
+
 #: The fail-closed rule a client reports when the engine gives no usable decision.
 ENGINE_RULE = "TP-ENGINE-01"
 _LISTS = ("violations", "exceptions", "escalations", "obligations")
@@ -37,15 +109,38 @@ _OPTIONAL_TEXT = ("title", "citation", "confidence")
 class Finding:
     """One entry of a decision list: the provision (``rule``) and what it says here.
 
-    ``lifts`` names the provisions an exception lifted (empty for other entries).
+    ``version`` is the version of the law it comes from; ``lifts`` names the provisions an
+    exception lifted (empty for other entries); ``problems`` lists, for TP-INPUT-01, every
+    problem with the request by field path.
     """
 
     rule: str
     message: str
     title: str | None = None
     citation: str | None = None
-    confidence: str | None = None
-    lifts: tuple[str, ...] = ()
+    confidence: Confidence | None = attrs.field(default=None, converter=_opt_confidence)
+    lifts: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    version: Version | None = attrs.field(default=None, converter=_opt_version)
+    problems: tuple[Problem, ...] = attrs.field(default=(), converter=_problems)
+
+    def to_dict(self, *, exception: bool = False) -> dict[str, Any]:
+        """The entry as the decision document has it (``lifts``/``lifted`` for an exception)."""
+        entry: dict[str, Any] = {"rule": self.rule}
+        for key in ("title", "citation"):
+            value = getattr(self, key)
+            if value is not None:
+                entry[key] = value
+        entry["message"] = self.message
+        if self.confidence is not None:
+            entry["confidence"] = self.confidence.value
+        if self.version is not None:
+            entry["version"] = self.version.value
+        if exception or self.lifts:
+            entry["lifts"] = ", ".join(self.lifts)
+            entry["lifted"] = list(self.lifts)
+        if self.problems:
+            entry["problems"] = [str(p) for p in self.problems]
+        return entry
 
 
 @attrs.frozen
@@ -64,6 +159,7 @@ class Decision:
     obligations: tuple[Finding, ...] = ()
     policy_revision: str | None = None
     decision_id: str | None = None
+    law: Law = Law()
 
     @classmethod
     def from_result(cls, result: object, *, decision_id: str | None = None) -> Decision:
@@ -88,6 +184,7 @@ class Decision:
         if lists.get("escalations") and outcome == Outcome.ALLOW:
             problems.append("outcome: is 'allow' although there are escalations")
         revision = _parse_revision(result, problems)
+        law = _parse_law(result.get("law"), problems)
         if problems:
             raise InvalidRequest(problems, what="decision")
         return cls(
@@ -95,8 +192,33 @@ class Decision:
             allowed=cast("bool", allowed),
             policy_revision=revision,
             decision_id=decision_id,
+            law=law,
             **lists,
         )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The decision document of the contract (section 4), plus ``decision_id`` if known.
+
+        ``Decision.from_result(d.to_dict(), decision_id=d.decision_id) == d``.
+        """
+        doc: dict[str, Any] = {
+            "outcome": self.outcome.value,
+            "allowed": self.allowed,
+            "violations": [f.to_dict() for f in self.violations],
+            "exceptions": [f.to_dict(exception=True) for f in self.exceptions],
+            "escalations": [f.to_dict() for f in self.escalations],
+            "obligations": [f.to_dict() for f in self.obligations],
+            "policy": {"revision": self.policy_revision},
+            "law": self.law.to_dict(),
+        }
+        if self.decision_id is not None:
+            doc["decision_id"] = self.decision_id
+        return doc
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        """Every entry: violations, exceptions, escalations, then obligations."""
+        return (*self.violations, *self.exceptions, *self.escalations, *self.obligations)
 
     @classmethod
     def engine_failure(cls, reason: str) -> Decision:
@@ -109,17 +231,15 @@ class Decision:
                 "Do not act until a decision is available."
             ),
             citation="trustpolicy fail-closed rule TP-ENGINE-01",
-            confidence="engine",
+            confidence=Confidence.ENGINE,
+            version=Version.ENGINE,
         )
         return cls(outcome=Outcome.DENY, allowed=False, violations=(finding,))
 
     @property
     def rules(self) -> frozenset[str]:
         """Every rule id named anywhere in the decision."""
-        return frozenset(
-            f.rule
-            for f in (*self.violations, *self.exceptions, *self.escalations, *self.obligations)
-        )
+        return frozenset(f.rule for f in self.findings)
 
     def explain(self) -> str:
         """Plain sentences for an officer's screen: the answer first, then the reasons."""
@@ -147,14 +267,25 @@ def _parse_finding(entry: object, where: str, problems: list[str]) -> Finding | 
     wrong = [k for k in ("rule", "message") if not isinstance(entry.get(k), str)]
     wrong += [k for k in (*_OPTIONAL_TEXT, "lifts") if k in entry and not isinstance(entry[k], str)]
     problems.extend(f"{where}.{k}: must be a string" for k in wrong)
+    bad = len(problems)
+    for key, kind in (("confidence", Confidence), ("version", Version)):
+        value = entry.get(key)
+        if (
+            key not in wrong
+            and value is not None
+            and not (isinstance(value, str) and value in kind._value2member_map_)
+        ):
+            choices = ", ".join(m.value for m in kind)
+            problems.append(f"{where}.{key}: must be one of {choices}, got {value!r}")
+    for key in ("lifted", "problems"):
+        value = entry.get(key)
+        if value is not None and not (
+            isinstance(value, list) and all(isinstance(x, str) for x in value)
+        ):
+            problems.append(f"{where}.{key}: must be a list of strings")
+    if wrong or len(problems) > bad:
+        return None
     lifted = entry.get("lifted")
-    if lifted is not None and not (
-        isinstance(lifted, list) and all(isinstance(x, str) for x in lifted)
-    ):
-        problems.append(f"{where}.lifted: must be a list of strings")
-        return None
-    if wrong:
-        return None
     if lifted is None:
         lifted = [x.strip() for x in entry.get("lifts", "").split(",") if x.strip()]
     return Finding(
@@ -164,6 +295,8 @@ def _parse_finding(entry: object, where: str, problems: list[str]) -> Finding | 
         citation=entry.get("citation"),
         confidence=entry.get("confidence"),
         lifts=tuple(lifted),
+        version=entry.get("version"),
+        problems=entry.get("problems", ()),
     )
 
 
@@ -188,6 +321,39 @@ def _parse_revision(result: dict[str, Any], problems: list[str]) -> str | None:
         problems.append("policy.revision: must be a string")
         return None
     return revision
+
+
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_LAW_VERSIONS = frozenset(v.value for v in Version if v is not Version.ENGINE)
+
+
+def _parse_day(date: object, problems: list[str]) -> dt.date | None:
+    if date is None:
+        return None
+    if isinstance(date, str) and _DATE.fullmatch(date):
+        try:
+            return dt.date.fromisoformat(date)
+        except ValueError:
+            pass
+    problems.append(f"law.date: must be a YYYY-MM-DD date or null, got {date!r}")
+    return None
+
+
+def _parse_law(law: object, problems: list[str]) -> Law:
+    if law is None:
+        return Law()  # an engine older than contract revision 2 says nothing of the law
+    if not isinstance(law, dict):
+        problems.append("law: must be an object with date and versions")
+        return Law()
+    day = _parse_day(law.get("date"), problems)
+    versions = law.get("versions")
+    if not isinstance(versions, list) or not all(
+        isinstance(v, str) and v in _LAW_VERSIONS for v in versions
+    ):
+        choices = ", ".join(sorted(_LAW_VERSIONS))
+        problems.append(f"law.versions: must be a list of {choices}, got {versions!r}")
+        return Law()
+    return Law(date=day, versions=cast("list[VersionValue]", versions))
 
 
 def _sentence(finding: Finding) -> str:

@@ -18,7 +18,7 @@ No error ever turns into an allow: callers that catch these must deny.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Self
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -30,6 +30,7 @@ __all__ = [
     "EngineError",
     "EngineUnavailable",
     "InvalidRequest",
+    "Problem",
     "SignatureError",
     "ToolNotFound",
     "TrustPolicyError",
@@ -40,16 +41,66 @@ class TrustPolicyError(Exception):
     """Root of every error raised by trustpolicy."""
 
 
+class Problem(str):
+    """One problem with a request: the field ``path`` and the ``message`` saying what is wrong.
+
+    It reads (and compares) as the text ``"path: message"``, e.g.
+    ``actor.role: must be one of police_officer, city_employee``; ``source`` names where the
+    request came from (a file, a line of JSON Lines, a batch position) when it is known, and
+    then leads the text.
+    """
+
+    __slots__ = ("message", "path", "source")
+    path: str
+    message: str
+    source: str | None
+
+    def __new__(cls, path: str, message: str, *, source: str | None = None) -> Self:
+        """Build the problem ``message`` at field ``path`` (``request`` for the whole)."""
+        text = f"{path}: {message}" if source is None else f"{source}: {path}: {message}"
+        self = super().__new__(cls, text)
+        self.path, self.message, self.source = path, message, source
+        return self
+
+    @classmethod
+    def parse(cls, text: str) -> Problem:
+        """Read ``"path: message"`` (as the engine's TP-INPUT-01 lists them) into a problem."""
+        if isinstance(text, Problem):
+            return text
+        path, sep, message = text.partition(": ")
+        return cls(path, message) if sep and path and " " not in path else cls("request", text)
+
+    def __repr__(self) -> str:
+        where = "" if self.source is None else f", source={self.source!r}"
+        return f"Problem(path={self.path!r}, message={self.message!r}{where})"
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_problem, (self.path, self.message, self.source))
+
+
+def _problem(path: str, message: str, source: str | None) -> Problem:
+    return Problem(path, message, source=source)
+
+
 class InvalidRequest(TrustPolicyError, ValueError):
     """A request (or a decision document) is malformed; ``problems`` lists each one.
 
-    Each problem names the field path, for example ``actor.role: must be one of ...``.
+    Each is a :class:`Problem` with the field ``path`` and the ``message``; it reads as
+    ``actor.role: must be one of ...``, and ``str()`` of the error lists them all.
     """
 
-    def __init__(self, problems: Sequence[str], *, what: str = "request") -> None:
-        self.problems: tuple[str, ...] = tuple(problems)
+    def __init__(self, problems: Sequence[Problem | str], *, what: str = "request") -> None:
+        self.problems: tuple[Problem, ...] = tuple(Problem.parse(p) for p in problems)
+        self.what = what
         listed = "; ".join(self.problems) if self.problems else "unknown problem"
         super().__init__(f"invalid {what}: {listed}")
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_invalid_request, (self.problems, self.what))
+
+
+def _invalid_request(problems: tuple[Problem, ...], what: str) -> InvalidRequest:
+    return InvalidRequest(problems, what=what)
 
 
 class ToolNotFound(TrustPolicyError, FileNotFoundError):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Literal
 
-from trustpolicy.contract._errors import InvalidRequest
+from trustpolicy.contract._errors import InvalidRequest, Problem
 from trustpolicy.contract._models import DecisionRequest
 
 __all__ = ["InputKind", "load_requests"]
@@ -53,15 +53,16 @@ def load_requests(text: str, source: str) -> tuple[list[DecisionRequest], InputK
     if not docs:
         raise InvalidRequest([f"{source}: the list of requests is empty"])
     requests: list[DecisionRequest] = []
-    problems: list[str] = []
+    problems: list[Problem] = []
     for label, doc in zip(labels, docs, strict=True):
         if not isinstance(doc, dict):
-            problems.append(f"{label}: must be a request object, not {type(doc).__name__}")
+            got = type(doc).__name__
+            problems.append(Problem(label, f"must be a request object, not {got}"))
             continue
         try:
             requests.append(DecisionRequest.from_dict(doc))
         except InvalidRequest as exc:
-            problems.extend(f"{label}: {problem}" for problem in exc.problems)
+            problems.extend(Problem(p.path, p.message, source=label) for p in exc.problems)
     if problems:
         raise InvalidRequest(problems)
     return requests, kind

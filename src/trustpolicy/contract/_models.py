@@ -4,7 +4,9 @@
 built, by one schema walk whether it comes from a dict or is built by hand: every problem is
 listed with its field path in one :class:`InvalidRequest`, and the compact JSON the engine
 needs is computed then, so asking costs no further work.
-The decision (section 4) lives in :mod:`trustpolicy.contract._decision`.
+The nested objects are in :mod:`trustpolicy.contract._parts`, the times in
+:mod:`trustpolicy.contract._times`; the decision (section 4) lives in
+:mod:`trustpolicy.contract._decision`.
 
 The check accepts exactly what the published input schema accepts (JSON Schema draft-07,
 ``policies/trustpolicy/schema/input/data.json``, which OPA enforces as TP-INPUT-01). Its
@@ -17,131 +19,52 @@ this package (a test keeps the two files identical and the classes in step).
 
 from __future__ import annotations
 
-import calendar
 import contextvars
 import enum
 import json
-import re
 import types
 import typing
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any, Self, cast
 
 import attrs
 
 from trustpolicy.contract._enums import (
     Action,
-    ActorRole,
-    Agency,
-    AuthorityType,
-    CaseCategory,
     Information,
-    Issuer,
-    OperationPurpose,
     Purpose,
-    Severity,
-    SubjectRole,
     _action,
-    _actor_role,
-    _agencies,
-    _agency,
-    _authority_type,
     _information,
     _many,
-    _op_purpose,
-    _opt_agency,
-    _opt_category,
-    _opt_issuer,
     _opt_purpose,
-    _opt_subject_role,
-    _severity,
 )
-from trustpolicy.contract._errors import InvalidRequest
+from trustpolicy.contract._errors import InvalidRequest, Problem
 from trustpolicy.contract._limits import _INPUT_SCHEMA, _Limits, _limits
+from trustpolicy.contract._parts import (
+    Actor,
+    Authority,
+    Charge,
+    Counterpart,
+    CriminalCase,
+    Detainer,
+    Operation,
+    Subject,
+)
+from trustpolicy.contract._times import NAIVE, _moment, is_naive, is_rfc3339
 
-__all__ = [
-    "Actor",
-    "Authority",
-    "Charge",
-    "Counterpart",
-    "CriminalCase",
-    "DecisionRequest",
-    "Operation",
-    "Subject",
-]
+__all__ = ["DecisionRequest"]
 
+# The RFC 3339 check by the name the collector's projection (record room) imports it by.
+_is_rfc3339 = is_rfc3339
 
-# -- converters for the nested objects (the enums' own are in trustpolicy.contract._enums) -----
-
-
-def _charges(v: Iterable[Charge] | None) -> tuple[Charge, ...] | None:
-    return cast("tuple[Charge, ...] | None", _many(Charge, v))
+# The nested classes of the document, by the names the annotations below use (the schema
+# walk resolves them with typing.get_type_hints, so they are needed at run time).
+_PARTS = (Actor, Charge, Counterpart, CriminalCase, Detainer, Operation, Subject)
 
 
 def _authorities(v: Iterable[Authority] | None) -> tuple[Authority, ...] | None:
     return cast("tuple[Authority, ...] | None", _many(Authority, v))
-
-
-# -- the input document ---------------------------------------------------------------------
-
-
-@attrs.frozen
-class Actor:
-    """Who acts: ``agency`` (``BPD`` or a city department) and ``role``."""
-
-    agency: str
-    role: ActorRole = attrs.field(converter=_actor_role)
-    district: str | None = None
-
-
-@attrs.frozen
-class Charge:
-    """A pending charge against the subject."""
-
-    severity: Severity = attrs.field(converter=_severity)
-
-
-@attrs.frozen
-class Subject:
-    """The person concerned; release eligibility decides the detention rules."""
-
-    role: SubjectRole | None = attrs.field(default=None, converter=_opt_subject_role)
-    in_custody: bool | None = None
-    eligible_for_release: bool | None = None
-    charges: tuple[Charge, ...] | None = attrs.field(default=None, converter=_charges)
-
-
-@attrs.frozen
-class Counterpart:
-    """Who asks or receives, and whom they are known to forward to."""
-
-    agency: Agency = attrs.field(converter=_agency)
-    forwards_to: tuple[Agency, ...] | None = attrs.field(default=None, converter=_agencies)
-
-
-@attrs.frozen
-class Authority:
-    """A document presented, with who issued it."""
-
-    type: AuthorityType = attrs.field(converter=_authority_type)
-    issued_by: Issuer | None = attrs.field(default=None, converter=_opt_issuer)
-
-
-@attrs.frozen
-class CriminalCase:
-    """A documented criminal case; without one a request counts as civil enforcement."""
-
-    id: str
-    statute: str | None = None
-    category: CaseCategory | None = attrs.field(default=None, converter=_opt_category)
-
-
-@attrs.frozen
-class Operation:
-    """A joint operation, by its primary purpose."""
-
-    primary_purpose: OperationPurpose = attrs.field(converter=_op_purpose)
-    partner: Agency | None = attrs.field(default=None, converter=_opt_agency)
 
 
 # True only while DecisionRequest.from_dict builds the request whose input document it has
@@ -156,7 +79,10 @@ _PRECHECKED: contextvars.ContextVar[bool] = contextvars.ContextVar(
 class DecisionRequest:
     """The input document: "may I do this?". Invalid requests cannot be built.
 
-    Raises :class:`InvalidRequest` listing every problem with its field path.
+    ``occurred_at`` (an aware datetime or an RFC 3339 string, kept as RFC 3339 text) is when
+    the act happens and selects the law in force; without it the engine applies the law of
+    the day of the decision. Raises :class:`InvalidRequest` listing every problem with its
+    field path.
     """
 
     action: Action = attrs.field(converter=_action)
@@ -168,7 +94,8 @@ class DecisionRequest:
     criminal_case: CriminalCase | None = None
     information: tuple[Information, ...] | None = attrs.field(default=None, converter=_information)
     operation: Operation | None = None
-    occurred_at: str | None = None
+    occurred_at: str | None = attrs.field(default=None, converter=_moment)
+    detainer: Detainer | None = None
     _json: bytes = attrs.field(init=False, repr=False, eq=False, default=b"")
 
     def __attrs_post_init__(self) -> None:
@@ -191,7 +118,7 @@ class DecisionRequest:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Build from an input document; unknown fields and every other problem are reported."""
-        problems: list[str] = []
+        problems: list[Problem] = []
         _check(cls, data, "", problems)
         if problems:
             raise InvalidRequest(problems)
@@ -283,94 +210,72 @@ def _dump_one(kind: Any, value: object) -> Any:
     return value.value if isinstance(value, enum.Enum) else value
 
 
-def _check(cls: type[Any], data: object, path: str, problems: list[str]) -> None:
+def _check(cls: type[Any], data: object, path: str, problems: list[Problem]) -> None:
     if not isinstance(data, Mapping):
         got = type(data.value if isinstance(data, _Wrong) else data).__name__
-        problems.append(f"{path or 'request'}: must be {cls.__name__} (an object), not {got}")
+        problems.append(
+            Problem(path or "request", f"must be {cls.__name__} (an object), not {got}")
+        )
         return
     unknown = sorted(str(k) for k in data if k not in _NAMES[cls])
     if unknown:
-        problems.append(f"{path or 'request'}: unknown field(s) {', '.join(unknown)}")
+        problems.append(Problem(path or "request", f"unknown field(s) {', '.join(unknown)}"))
     for f in _SPECS[cls]:
         where = f"{path}.{f.name}" if path else f.name
         value = data.get(f.name)
         if value is None:
             if f.required or f.name in data:
-                problems.append(
-                    f"{where}: required" if f.required else f"{where}: must not be null"
-                )
+                problems.append(Problem(where, "required" if f.required else "must not be null"))
             continue
         if not f.many:
             _check_one(f, value, where, problems)
         elif not isinstance(value, (list, tuple)):
-            problems.append(f"{where}: must be a list")
+            problems.append(Problem(where, "must be a list"))
         else:
             most = f.limits.max_items
             if most is not None and len(value) > most:
-                problems.append(f"{where}: must have at most {most} items, not {len(value)}")
+                problems.append(Problem(where, f"must have at most {most} items, not {len(value)}"))
             for i, item in enumerate(value):
                 _check_one(f, item, f"{where}[{i}]", problems)
 
 
-def _check_one(f: _Field, value: object, where: str, problems: list[str]) -> None:
+def _check_one(f: _Field, value: object, where: str, problems: list[Problem]) -> None:
     kind = f.kind
     if kind in _SPECS:
         _check(kind, value, where, problems)
     elif kind is bool:
         if not isinstance(value, bool):
-            problems.append(f"{where}: must be true or false")
+            problems.append(Problem(where, "must be true or false"))
     elif kind in _CHOICES:
         if not isinstance(value, str) or value not in kind._value2member_map_:
-            problems.append(f"{where}: must be one of {_CHOICES[kind]}")
+            problems.append(Problem(where, f"must be one of {_CHOICES[kind]}"))
+    elif f.limits.date_time and isinstance(value, datetime):
+        if is_naive(value):  # an aware one is taken, and kept as its RFC 3339 text
+            problems.append(Problem(where, NAIVE))
     elif not isinstance(value, str) or (not value and f.limits.min_length):
-        problems.append(f"{where}: must be a {'non-empty ' if f.limits.min_length else ''}string")
+        empty = "non-empty " if f.limits.min_length else ""
+        problems.append(Problem(where, f"must be a {empty}string"))
     else:
         _check_text(f.limits, value, where, problems)
 
 
-def _check_text(limits: _Limits, value: str, where: str, problems: list[str]) -> None:
+def _check_text(limits: _Limits, value: str, where: str, problems: list[Problem]) -> None:
     # Lengths count code points, as JSON Schema (and OPA) do. An empty string was reported.
     if len(value) < limits.min_length:
-        problems.append(f"{where}: must be at least {limits.min_length} characters")
+        problems.append(Problem(where, f"must be at least {limits.min_length} characters"))
     if limits.max_length is not None and len(value) > limits.max_length:
-        problems.append(
-            f"{where}: must be at most {limits.max_length} characters, not {len(value)}"
-        )
+        most = limits.max_length
+        problems.append(Problem(where, f"must be at most {most} characters, not {len(value)}"))
     if value and limits.pattern is not None and not limits.pattern.search(value):
         # The engine's wording (TP-INPUT-01); the schema's one pattern forbids exactly that.
-        problems.append(f"{where}: contains control or invisible formatting characters")
-    if limits.date_time and not _is_rfc3339(value):
-        problems.append(f"{where}: must be an RFC 3339 date-time")
-
-
-# RFC 3339 section 5.6 date-time, as both JSON Schema checkers read it: upper-case T and Z,
-# seconds 00-59 (no leap second), year 0001-9999, a real calendar day. OPA's checker also
-# takes a bare date or time, "," fractions and offsets past 23:59; the SDK does not.
-_RFC3339 = re.compile(
-    r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.[0-9]+)?"
-    r"(?:Z|[+-]([0-9]{2}):([0-9]{2}))"
-)
-
-
-def _is_rfc3339(value: str) -> bool:
-    match = _RFC3339.fullmatch(value)
-    if match is None:
-        return False
-    year, month, day, hour, minute, second = (int(g) for g in match.groups()[:6])
-    off_hour, off_minute = (int(g or 0) for g in match.groups()[6:])
-    return (
-        year >= 1
-        and 1 <= month <= 12  # noqa: PLR2004
-        and 1 <= day <= calendar.monthrange(year, month)[1]
-        and hour <= 23  # noqa: PLR2004
-        and off_hour <= 23  # noqa: PLR2004
-        and max(minute, second, off_minute) <= 59  # noqa: PLR2004
-    )
+        problems.append(Problem(where, "contains control or invisible formatting characters"))
+    if limits.date_time and not is_rfc3339(value):
+        problems.append(Problem(where, "must be an RFC 3339 date-time"))
 
 
 def check_input(data: Mapping[str, Any]) -> None:
     """Check an input document in one schema walk; raise InvalidRequest listing every problem."""
-    problems: list[str] = []
+    problems: list[Problem] = []
     _check(DecisionRequest, data, "", problems)
     if problems:
         raise InvalidRequest(problems)

@@ -10,6 +10,11 @@ agent is refused); the token is compared in constant time and never logged. The 
 ``system.log.mask`` policy removes personal fields; the collector
 projects the input onto the same allow-list again, so a misconfigured agent still cannot
 put an immigration status, a name or a case number into the store.
+
+The collector keeps the detainer register (:mod:`trustpolicy.record._register`): a logged
+detainer reference is stored only as its keyed hash, so the collector needs the City's
+register key (``$TRUSTPOLICY_REGISTER_KEY_FILE`` or ``$TRUSTPOLICY_REGISTER_KEY``) and
+refuses to start without it, or with a key other than the one the register was keyed with.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from trustpolicy.bundles._http_guard import (
     runner_options,
 )
 from trustpolicy.contract._errors import CollectorError, ConfigError
+from trustpolicy.record._register_key import RegisterKey
 from trustpolicy.record._store import DecisionStore, _parse_time
 
 if TYPE_CHECKING:
@@ -109,6 +115,7 @@ def _claimed_agents(events: list[dict[str, Any]]) -> set[str]:
 
 _STORE: web.AppKey[DecisionStore] = web.AppKey("store", DecisionStore)
 _TOKENS: web.AppKey[dict[str, bytes]] = web.AppKey("tokens", dict)
+_KEY: web.AppKey[RegisterKey] = web.AppKey("register_key", RegisterKey)
 
 
 _REFUSALS: web.AppKey[RateLimitedWarning] = web.AppKey("refusals", RateLimitedWarning)
@@ -165,11 +172,21 @@ async def _upload(request: web.Request) -> web.Response:
         raise web.HTTPForbidden(text="the events' department label does not match the token")
     try:
         # Answer only once the batch is committed: a failure here makes OPA retry it.
-        result = await asyncio.to_thread(request.app[_STORE].add, agent, events)
+        store, key = request.app[_STORE], request.app[_KEY]
+        result = await asyncio.to_thread(store.add, agent, events, register=key)
     except CollectorError as exc:
         _log.exception("decision logs from agent %s not stored", agent)
         raise web.HTTPServiceUnavailable(text="decision logs could not be stored") from exc
-    return web.json_response({"added": result.added, "duplicates": result.duplicates})
+    except ConfigError as exc:  # the register was re-keyed under this running collector
+        _log.error("decision logs from agent %s not stored: %s", agent, exc)
+        raise web.HTTPServiceUnavailable(text="decision logs could not be stored") from exc
+    return web.json_response(
+        {
+            "added": result.added,
+            "duplicates": result.duplicates,
+            "not_decisions": result.not_decisions,
+        }
+    )
 
 
 async def _status(request: web.Request) -> web.Response:
@@ -191,21 +208,29 @@ async def _health(_request: web.Request) -> web.Response:
 
 
 def collector_app(
-    store: DecisionStore, tokens: Mapping[str, str], limits: ConnectionLimits | None = None
+    store: DecisionStore,
+    tokens: Mapping[str, str],
+    register_key: RegisterKey | None = None,
+    *,
+    limits: ConnectionLimits | None = None,
 ) -> web.Application:
     """Build the collector as an aiohttp app: ``POST /logs``, ``POST /status``, ``/health``.
 
-    ``tokens`` maps each agent's name to its bearer token (at least 16 characters).
-    Run it with ``auto_decompress=False`` (as :class:`Collector` does): the collector
-    inflates gzip bodies itself, in bounded steps.
+    ``tokens`` maps each agent's name to its bearer token (at least 16 characters);
+    ``register_key`` is the detainer register's key (default: from the environment), and
+    ``store``'s register must be keyed with it. Run it with ``auto_decompress=False`` (as
+    :class:`Collector` does): the collector inflates gzip bodies itself, in bounded steps.
     """
     if not tokens:
         raise ConfigError("the collector needs at least one agent token")
     for agent, token in tokens.items():
         if not agent or len(token) < _MIN_TOKEN or token != token.strip():
             raise ConfigError(f"agent {agent!r}: token must be at least {_MIN_TOKEN} characters")
+    key = register_key if register_key is not None else RegisterKey.from_env()
+    store.bind_register_key(key)
     app = web.Application(client_max_size=MAX_UPLOAD_BYTES, middlewares=[middleware])
     app[_STORE] = store
+    app[_KEY] = key
     app[_LIMITS] = limits or ConnectionLimits()
     app[_REFUSALS] = RateLimitedWarning(_log)
     app[_TOKENS] = {agent: token.encode() for agent, token in tokens.items()}
@@ -227,12 +252,14 @@ class Collector:
         *,
         host: str = "127.0.0.1",
         port: int = 0,
+        register_key: RegisterKey | None = None,
         limits: ConnectionLimits | None = None,
     ) -> None:
         self.limits = limits or ConnectionLimits()
         self._owns_store = not isinstance(database, DecisionStore)
         self._database = database
         self._tokens = dict(tokens)
+        self._register_key = register_key
         self.host = host
         self.port = port
         self._store: DecisionStore | None = None
@@ -256,9 +283,14 @@ class Collector:
         """Open the store, bind the port and serve until :meth:`stop`."""
         if self._thread is not None:
             raise CollectorError("the collector is already running")
+        key = self._register_key if self._register_key is not None else RegisterKey.from_env()
         db = self._database
         self._store = db if isinstance(db, DecisionStore) else DecisionStore(db)
-        app = collector_app(self._store, self._tokens, self.limits)
+        try:
+            app = collector_app(self._store, self._tokens, key, limits=self.limits)
+        except (ConfigError, CollectorError):
+            self._cleanup()
+            raise
         loop = asyncio.new_event_loop()
         ready: Future[int] = Future()
         runner = self._runner = web.AppRunner(

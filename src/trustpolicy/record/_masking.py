@@ -1,141 +1,101 @@
 """The decision-log allow-list: what of a decision's input and result may be stored.
 
-The agent's ``system.log.mask`` policy removes personal fields; the collector projects the
-input onto the same allow-list again, so a misconfigured agent still cannot put an
-immigration status, a name or a case number into the store.
+The agent's ``system.log.mask`` policy projects the logged input onto the input schema in
+the bundle; the collector projects it onto the same schema again (the copy in this package),
+so a misconfigured agent still cannot put an immigration status, a name or a case number
+into the store. One source: the schema; a test keeps this walk and the Rego mask identical.
 """
 
 from __future__ import annotations
 
+import functools
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from trustpolicy.contract._limits import _INPUT_SCHEMA, _Limits, _limits
+from trustpolicy.contract._limits import _INPUT_SCHEMA, _python_pattern
+from trustpolicy.contract._models import _is_rfc3339
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 __all__ = ["project_input"]
 
 #: The engine's rule for a request that fails the input check (``policies/.../input.rego``).
 MALFORMED_RULE = "TP-INPUT-01"
 
-_AGENCIES = frozenset(
-    {"ICE-ERO", "ICE-HSI", "CBP", "USCIS", "FBI", "DEA", "ATF", "USMS"}
-    | {"STATE_POLICE", "CITY_DEPARTMENT", "COURT", "OTHER"}
-)
-_INFORMATION = frozenset(
-    {"name", "date_of_birth", "home_address", "work_address", "phone", "physical_description"}
-    | {"photo", "incident_report", "release_date", "custody_status", "immigration_status"}
-    | {"citizenship", "criminal_history", "aggregate_statistics"}
-)
+#: What stands in for a criminal case number: the case exists (the fact a decision reads),
+#: its number is not kept. The same marker as ``system.log.case_marker`` in the bundle.
+CASE_MARKER = "on-file"
 
-
-def _schema_limits(*path: str) -> _Limits:
-    """The input schema's own limits (length, pattern) for the string field at ``path``."""
-    node: Any = _INPUT_SCHEMA
-    for name in path:
-        node = node["properties"][name]
-    return _limits(node, node)
-
-
-# The free-text fields: kept only within the schema's own limits (length and the pattern
-# that refuses control, bidi and zero-width characters); a value outside them is dropped.
-_AGENCY = _schema_limits("actor", "agency")
-_DISTRICT = _schema_limits("actor", "district")
-
-# The same allow-list as policies/system/log/mask.rego: a frozenset is an enumeration,
-# bool a type, schema limits a free-text string, a dict a nested object, a one-element
-# list a list of that element.
-_KEPT_FIELDS: dict[str, Any] = {
-    "action": frozenset(
-        {"inquire_status", "detain", "arrest", "transfer_custody", "share_information"}
-        | {"commit_resources", "perform_immigration_function", "join_operation"}
-        | {"receive_detainer"}
-    ),
-    "actor": {
-        "agency": _AGENCY,
-        "role": frozenset({"police_officer", "city_employee"}),
-        "district": _DISTRICT,
-    },
-    "subject": {
-        "role": frozenset(
-            {"suspect", "arrestee", "victim", "witness", "caller", "worker", "other"}
-        ),
-        "in_custody": bool,
-        "eligible_for_release": bool,
-    },
-    "counterpart": {"agency": _AGENCIES, "forwards_to": [_AGENCIES]},
-    "authority": [
-        {
-            "type": frozenset(
-                {"civil_detainer", "ice_administrative_warrant", "removal_order"}
-                | {"judicial_criminal_warrant", "judicial_order", "state_criminal_warrant"}
-                | {"criminal_probable_cause"}
-            ),
-            "issued_by": frozenset(
-                {"federal_judge", "state_judge", "magistrate", "immigration_judge", "ice_officer"}
-            ),
-        }
-    ],
-    "purpose": frozenset(
-        {"civil_immigration_enforcement", "criminal_investigation", "visa_certification"}
-        | {"criminal_history_check", "public_safety", "statistics", "benefit_eligibility", "other"}
-    ),
-    "criminal_case": {
-        "category": frozenset(
-            {"human_trafficking", "narcotics", "weapons", "cybercrime", "financial"}
-            | {"document_fraud", "gang", "child_exploitation", "illegal_reentry", "other"}
-        )
-    },
-    "information": [_INFORMATION],
-    "operation": {
-        "primary_purpose": frozenset(
-            {"immigration_enforcement", "criminal_enforcement", "public_safety"}
-        ),
-        "partner": _AGENCIES,
-    },
-}
+_SCHEMA: Mapping[str, Any] = _INPUT_SCHEMA
 _RESULT_LISTS = ("violations", "exceptions", "escalations", "obligations")
-_RESULT_ENTRY_KEYS = ("rule", "title", "citation", "confidence", "lifts", "lifted")
+_RESULT_ENTRY_KEYS = ("rule", "title", "citation", "confidence", "version", "lifts", "lifted")
 _OUTCOMES = frozenset({"allow", "deny", "escalate"})
 
 
-def _leaf(spec: Any, value: Any, free_text: bool) -> bool:
-    if isinstance(spec, frozenset):
-        return isinstance(value, str) and value in spec
-    if spec is bool:
+@functools.cache
+def _pattern(go: str) -> re.Pattern[str]:
+    return re.compile(_python_pattern(go), re.ASCII)
+
+
+def _free_text(spec: Mapping[str, Any]) -> bool:
+    """A string field with neither an enumeration nor a format: a name, a district, a statute."""
+    return spec.get("type") == "string" and "enum" not in spec and "format" not in spec
+
+
+def _leaf(spec: Mapping[str, Any], value: Any) -> bool:
+    """``value`` is a scalar the schema accepts: its enumeration, type, length, pattern, format."""
+    if "enum" in spec:
+        return isinstance(value, str) and value in spec["enum"]
+    if spec.get("type") == "boolean":
         return isinstance(value, bool)
-    return free_text and isinstance(spec, _Limits) and _within(spec, value)
-
-
-def _within(limits: _Limits, value: Any) -> bool:
-    """Whether ``value`` is a string the input schema accepts for its field."""
-    if not isinstance(value, str) or len(value) < max(limits.min_length, 1):
+    if spec.get("type") != "string" or not isinstance(value, str):
         return False
-    if limits.max_length is not None and len(value) > limits.max_length:
+    if not spec.get("minLength", 0) <= len(value) <= spec.get("maxLength", 0):
         return False
-    return limits.pattern is None or limits.pattern.search(value) is not None
+    if "pattern" in spec and not _pattern(spec["pattern"]).search(value):
+        return False
+    return spec.get("format") != "date-time" or _is_rfc3339(value)
 
 
-def _project(spec: Any, value: Any, free_text: bool) -> Any:
-    """``value`` reduced to ``spec``, or ``None`` when nothing of it may be kept."""
-    if _leaf(spec, value, free_text):
-        return value
-    if isinstance(spec, dict) and isinstance(value, dict):
-        kept = ((k, _project(spec.get(k), raw, free_text)) for k, raw in value.items())
-        return {k: v for k, v in kept if v is not None}
-    if isinstance(spec, list) and isinstance(value, list):
-        items = (_project(spec[0], item, free_text) for item in value)
+def _project(spec: Mapping[str, Any] | None, value: Any, free_text: bool = True) -> Any:
+    """``value`` reduced to what ``spec`` accepts, or ``None`` when nothing of it may be kept."""
+    if spec is None or (not free_text and _free_text(spec)):
+        return None
+    if spec.get("type") == "object":
+        if not isinstance(value, dict):
+            return None
+        props = spec.get("properties", {})
+        kept = {k: _project(props.get(k), v, free_text) for k, v in value.items()}
+        return {k: v for k, v in kept.items() if v is not None}
+    if spec.get("type") == "array":
+        if not isinstance(value, list):
+            return None
+        items = (_project(spec.get("items"), item, free_text) for item in value)
         return [item for item in items if item is not None]
-    return None
+    return value if _leaf(spec, value) else None
 
 
 def project_input(raw: Any, *, free_text: bool = True) -> dict[str, Any]:
-    """Return the reportable projection of a decision input, as the mask policy does.
+    """Return the input as the decision-log mask logs it: projected onto the input schema.
 
-    With ``free_text=False`` (a malformed request, see :func:`is_malformed`) only
-    enumerated and boolean facts are kept: no free-text field at all.
+    The same walk as ``policies/system/log/mask.rego``: a field the schema does not define,
+    or a value outside its enumeration, type, length, pattern or format, is dropped; the
+    criminal case number becomes :data:`CASE_MARKER`. So a misconfigured agent still cannot
+    put a name, a case number or an immigration status into the store, and every fact a
+    decision depends on is kept for exact replay.
+
+    With ``free_text=False`` (a malformed request, see :func:`is_malformed`) no free-text
+    field is kept at all (agency, district, statute, references): only enumerated,
+    boolean and date-time facts.
     """
-    kept = _project(_KEPT_FIELDS, raw, free_text)
-    return kept if isinstance(kept, dict) else {}
+    kept = _project(_SCHEMA, raw, free_text) if isinstance(raw, dict) else None
+    if not isinstance(kept, dict):
+        return {}
+    case = kept.get("criminal_case")
+    if isinstance(case, dict) and "id" in case:
+        case["id"] = CASE_MARKER
+    return kept
 
 
 def is_malformed(result: Any) -> bool:

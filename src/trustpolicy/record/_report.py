@@ -17,10 +17,13 @@ from zoneinfo import ZoneInfo
 import attrs
 
 from trustpolicy.contract._errors import ConfigError
+from trustpolicy.record._report_charts import stacked_bars
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
 
+    from trustpolicy.record._reconcile import Reconciliation
+    from trustpolicy.record._reimbursements import Reimbursement
     from trustpolicy.record._store import DecisionStore, LoggedDecision
 
 __all__ = ["annual_report", "disposition"]
@@ -101,6 +104,7 @@ class _Section:
     paragraphs: tuple[str, ...] = ()
     tables: tuple[_Table, ...] = ()
     chart: bool = False
+    svg: str = ""  # a chart of this section's own (HTML only)
 
 
 def _outcome(d: LoggedDecision) -> str:
@@ -214,7 +218,6 @@ def _sections(decisions: Sequence[LoggedDecision], year: int) -> list[_Section]:
             ),
             (_Table(("Disposition", "People"), ((_HELD, str(held)), (_TRANSFERRED, str(moved)))),),
         ),
-        _Section("Federal reimbursements", (_REIMBURSEMENT,)),
         _Section(
             "Requests from immigration authorities by action and outcome",
             tables=(
@@ -351,6 +354,8 @@ def _html(title: str, sections: Sequence[_Section], chart: str) -> str:
         out += [f"<p>{_inline_markdown(p)}</p>" for p in section.paragraphs]
         if section.chart:
             out.append(chart)
+        if section.svg:
+            out.append(section.svg)
         for table in section.tables:
             out.append("<table><thead><tr>")
             out += [f"<th>{html.escape(_plain(h))}</th>" for h in table.header]
@@ -366,63 +371,41 @@ def _html(title: str, sections: Sequence[_Section], chart: str) -> str:
 def _chart(items: Sequence[LoggedDecision]) -> str:
     """Stacked bars of requests by month and outcome, as inline SVG (no script, no assets)."""
     counts = Counter((_month(d), _outcome(d)) for d in items)
-    totals = [sum(counts[m, o] for o in _OUTCOMES) for m in range(1, 13)]
-    top = max([*totals, 1])
-    width, height, left, base, bar = 660, 300, 40, 250, 34
-    scale = 200 / top
-    parts = [
-        (
-            f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-            f'viewBox="0 0 {width} {height}" role="img" '
-            'aria-label="Requests from immigration authorities by month and outcome">'
-        ),
-        "<title>Requests from immigration authorities by month and outcome</title>",
-        f'<line x1="{left}" y1="{base}" x2="{width - 10}" y2="{base}" stroke="#333"/>',
-        f'<text x="{left - 6}" y="{base - 200 + 4}" text-anchor="end" font-size="11">{top}</text>',
-        f'<text x="{left - 6}" y="{base + 4}" text-anchor="end" font-size="11">0</text>',
-    ]
-    for m, name in enumerate(_MONTHS, start=1):
-        x, y = left + 10 + (m - 1) * 50, float(base)
-        for outcome in _OUTCOMES:
-            n = counts[m, outcome]
-            if n:
-                y -= n * scale
-                parts.append(
-                    f'<rect x="{x}" y="{y:.1f}" width="{bar}" height="{n * scale:.1f}" '
-                    f'fill="{_COLOURS[outcome]}"><title>{name}: {n} {outcome}</title></rect>'
-                )
-        parts.append(
-            f'<text x="{x + bar / 2}" y="{base + 16}" text-anchor="middle" font-size="11">'
-            f"{name}</text>"
-        )
-        if totals[m - 1]:
-            parts.append(
-                f'<text x="{x + bar / 2}" y="{y - 4:.1f}" text-anchor="middle" '
-                f'font-size="11">{totals[m - 1]}</text>'
-            )
-    for i, outcome in enumerate(_OUTCOMES):
-        x = left + 10 + i * 130
-        parts.append(
-            f'<rect x="{x}" y="{base + 30}" width="12" height="12" fill="{_COLOURS[outcome]}"/>'
-        )
-        parts.append(f'<text x="{x + 16}" y="{base + 40}" font-size="12">{outcome}</text>')
-    parts.append("</svg>")
-    return "\n".join(parts)
+    series = {o: [counts[m, o] for m in range(1, 13)] for o in _OUTCOMES}
+    title = "Requests from immigration authorities by month and outcome"
+    return stacked_bars(title, _MONTHS, series, _COLOURS)
 
 
 def annual_report(
     store: DecisionStore,
     year: int,
     format: Literal["markdown", "html"] = "markdown",  # noqa: A002
+    *,
+    reimbursements: Sequence[Reimbursement] | None = None,
+    reconciliation: Reconciliation | None = None,
 ) -> str:
-    """Write the Section 3 report for ``year`` (Boston time) from the decisions in ``store``."""
+    """Write the Section 3 report for ``year`` (Boston time) from the decisions in ``store``.
+
+    The register's detainers received in ``year`` give the Section 3 figures; the City's
+    finance records (``reimbursements``) the payments, else the report says they were not
+    supplied; a ``reconciliation`` against ICE's list adds its section.
+    """
+    from trustpolicy.record._register import detainers  # noqa: PLC0415 - they import this
+    from trustpolicy.record._report_register import register_sections  # noqa: PLC0415
+
     if format not in ("markdown", "html"):
         raise ConfigError(f"report format must be 'markdown' or 'html', not {format!r}")
     since = datetime(year, 1, 1, tzinfo=BOSTON)
     until = datetime(year + 1, 1, 1, tzinfo=BOSTON)
     decisions = store.decisions(since=since, until=until)
+    receipts = store.receipts(since=since, until=until)
+    register = detainers(receipts, store.named_detainers(r.reference_hash for r in receipts))
     title = f"Boston Trust Act: annual report to the City Council, {year}"
     sections = _sections(decisions, year)
+    added = register_sections(register, year, reimbursements)
+    if reconciliation is not None:
+        added.append(reconciliation.section())
+    sections[1:1] = added
     if format == "markdown":
         return _markdown(title, sections)
     return _html(title, sections, _chart([d for d in decisions if _from_immigration(d)]))

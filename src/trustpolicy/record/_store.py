@@ -1,11 +1,13 @@
-"""The decision store: decision-log events in SQLite, keyed by agent and ``decision_id``.
+"""The decision store: decisions in SQLite, keyed by agent and ``decision_id``.
 
-Each batch is committed in one transaction (WAL, synchronous FULL), so a repeated upload
+Every decision of an upload is its own row (a batch query is one row per request, see
+:mod:`trustpolicy.record._events`); a query that decides nothing is not stored. Each upload
+is committed in one transaction (WAL, synchronous FULL), so a repeated upload
 stores nothing twice. Records are keyed on (agent, decision id): one agent can never
 pre-empt another's record by uploading first under its decision id, and every such clash
 (and every repeat whose content differs from the stored record) is logged. Inputs and
-results are reduced to the allow-list before they are written; only the count of
-stripped values is logged, never the values.
+results are reduced to the allow-list before they are written (a malformed request keeps
+no free text); only the count of stripped values is logged, never the values.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from trustpolicy.contract._errors import CollectorError
+from trustpolicy.record._events import DecisionEvent, decision_events
 from trustpolicy.record._masking import (
     _project_result,
     is_malformed,
@@ -30,10 +33,20 @@ from trustpolicy.record._masking import (
     project_input,
     project_labels,
 )
+from trustpolicy.record._register import receipt_from_decision
+from trustpolicy.record._store_register import (
+    _INSERT_LINK,
+    _INSERT_RECEIPT,
+    REGISTER_SCHEMA,
+    RegisterTables,
+    receipt_row,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from typing import Self
+
+    from trustpolicy.record._register_key import RegisterKey
 
 __all__ = ["DecisionStore", "LoggedDecision", "StoreResult"]
 
@@ -60,10 +73,11 @@ def _count_leaves(value: Any) -> int:
 
 @attrs.frozen
 class StoreResult:
-    """What one upload did: events newly stored, and events already there."""
+    """What one upload did: decisions newly stored, decisions already there, other queries."""
 
     added: int
     duplicates: int
+    not_decisions: int = 0
 
 
 @attrs.frozen
@@ -115,8 +129,8 @@ CREATE TABLE IF NOT EXISTS decisions (
     stripped INTEGER NOT NULL,
     PRIMARY KEY (agent, decision_id)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS decisions_by_id ON decisions (decision_id);
 CREATE INDEX IF NOT EXISTS decisions_by_time ON decisions (timestamp);
+CREATE INDEX IF NOT EXISTS decisions_by_id ON decisions (decision_id);
 CREATE TABLE IF NOT EXISTS agent_status (
     agent TEXT PRIMARY KEY,
     received_at TEXT NOT NULL,
@@ -126,8 +140,8 @@ CREATE TABLE IF NOT EXISTS agent_status (
 _COLUMNS = "decision_id, agent, timestamp, path, input, result, bundles, labels, error"
 
 
-class DecisionStore:
-    """Decision-log events in SQLite (WAL), one row per ``decision_id``; thread-safe."""
+class DecisionStore(RegisterTables):
+    """Decisions in SQLite (WAL), one row per ``decision_id``, and the detainer register."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
@@ -140,14 +154,38 @@ class DecisionStore:
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute("PRAGMA busy_timeout=5000")
             _key_on_agent(self._db)
-            self._db.executescript(_SCHEMA)
+            self._db.executescript(_SCHEMA + REGISTER_SCHEMA)
         except (OSError, sqlite3.Error) as exc:
             raise CollectorError(f"cannot open decision store {self.path}: {exc}") from exc
 
-    def add(self, agent: str, events: list[dict[str, Any]]) -> StoreResult:
-        """Store a batch of OPA events in one transaction; known decision IDs are skipped."""
+    def add(
+        self, agent: str, events: list[dict[str, Any]], *, register: RegisterKey | None = None
+    ) -> StoreResult:
+        """Store the decisions of a batch of OPA events in one transaction; known IDs skipped.
+
+        With ``register`` (the register key) a decision naming a detainer is linked to it by
+        the keyed hash of its reference, and a ``receive_detainer`` decision records a
+        receipt; without it the reference is stripped like any value outside the allow-list.
+        """
         received = datetime.now(UTC).isoformat()
-        rows = [self._row(agent, received, event) for event in events]
+        rows, links, receipts = [], [], []
+        not_decisions = 0
+        if register is not None:
+            self.bind_register_key(register)
+        for event in events:
+            stamp = _parse_time(event["timestamp"]).isoformat()
+            found = decision_events(event)
+            not_decisions += not found
+            for decision in found:
+                row = self._row(agent, received, stamp, event, decision, register)
+                rows.append(row)
+                digest = _reference_hash(decision.input, register)
+                if digest is not None:
+                    links.append((decision.decision_id, digest))
+                    kept = json.loads(row[5])
+                    if kept.get("action") == "receive_detainer":
+                        receipt = receipt_from_decision(decision.decision_id, stamp, kept, digest)
+                        receipts.append(receipt_row(receipt, received))
         with self._lock:
             try:
                 before = self._db.total_changes
@@ -158,24 +196,38 @@ class DecisionStore:
                     "ON CONFLICT (agent, decision_id) DO NOTHING",
                     rows,
                 )
-                self._db.execute("COMMIT")
                 added = self._db.total_changes - before
+                self._db.executemany(_INSERT_LINK, links)
+                self._db.executemany(_INSERT_RECEIPT, receipts)
+                self._db.execute("COMMIT")
             except sqlite3.Error as exc:
                 if self._db.in_transaction:
                     self._db.execute("ROLLBACK")
                 raise CollectorError(f"cannot store decision logs in {self.path}: {exc}") from exc
-        return StoreResult(added=added, duplicates=len(rows) - added)
+        return StoreResult(added=added, duplicates=len(rows) - added, not_decisions=not_decisions)
 
     @staticmethod
-    def _row(agent: str, received: str, event: dict[str, Any]) -> tuple[Any, ...]:
-        decision_id = event["decision_id"]
-        raw_input = event.get("input", {})
-        masked = project_input(raw_input)
-        stripped = _count_leaves(raw_input) - _count_leaves(masked) if raw_input else 0
-        # A malformed request keeps no free text (agency, district): it is what an
-        # attacker would send. That is policy, not a mask failure: it is not counted.
-        malformed = is_malformed(event.get("result"))
-        kept = project_input(raw_input, free_text=False) if malformed else masked
+    def _row(  # noqa: PLR0917 - one private call site
+        agent: str,
+        received: str,
+        stamp: str,
+        event: dict[str, Any],
+        found: DecisionEvent,
+        register: RegisterKey | None,
+    ) -> tuple[Any, ...]:
+        decision_id, raw_input = found.decision_id, found.input
+        kept = project_input(raw_input)
+        detainer = kept.get("detainer")
+        if isinstance(detainer, dict):
+            # Never stored in clear: the register keeps only its keyed hash (with a key).
+            detainer.pop("reference", None)
+        stripped = _count_leaves(raw_input) - _count_leaves(kept) if raw_input else 0
+        if register is not None and _reference_hash(raw_input, register) is not None:
+            stripped -= 1  # the reference is kept, as a keyed hash in the register
+        if is_malformed(found.result):
+            # A malformed request keeps no free text (agency, district, statute): it is
+            # what an attacker would send. That is policy, not a mask failure: not counted.
+            kept = project_input(raw_input, free_text=False)
         if stripped:
             # Counts only: the stripped values themselves must never reach a log either.
             _log.warning(
@@ -184,15 +236,15 @@ class DecisionStore:
                 stripped,
                 decision_id,
             )
-        error = project_error(event.get("error"))
+        error = project_error(found.error)
         return (
             decision_id,
             agent,
-            _parse_time(event["timestamp"]).isoformat(),
+            stamp,
             received,
-            str(event.get("path", "")),
+            found.path,
             json.dumps(kept, sort_keys=True),
-            json.dumps(_project_result(event.get("result")), sort_keys=True),
+            json.dumps(_project_result(found.result), sort_keys=True),
             json.dumps(event.get("bundles") or {}, sort_keys=True),
             json.dumps(project_labels(event.get("labels")), sort_keys=True),
             None if error is None else json.dumps(error, sort_keys=True),
@@ -251,6 +303,15 @@ class DecisionStore:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+
+def _reference_hash(raw: Any, register: RegisterKey | None) -> str | None:
+    """The keyed hash of the detainer reference a decision input names, if any and keyed."""
+    detainer = raw.get("detainer") if isinstance(raw, dict) else None
+    reference = detainer.get("reference") if isinstance(detainer, dict) else None
+    if register is None or not isinstance(reference, str) or not reference.strip():
+        return None
+    return register.digest(reference)
 
 
 def _owner_only(path: Path) -> None:

@@ -43,7 +43,7 @@ default triggered := false
 
 triggered if {
 	input.action == "detain"
-	not input.subject.in_custody == false
+	input.subject.in_custody == true
 	input.subject.eligible_for_release == true
 	_civil_hold
 	not lib.state_warrant

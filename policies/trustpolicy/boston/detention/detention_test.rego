@@ -80,9 +80,9 @@ cases := {
 		"input": t.request("detain", {"subject": releasable, "detainer": {"form": "I-247A", "received_via": "fax"}}),
 		"want": t.want("deny", {"BTA-DET-01", "MA-LUNN-01"}, {}, set(), {"BTA-RPT-01"}),
 	},
-	"custody not given but release eligibility is: a hold": {
+	"custody not given is a missing fact even with release eligibility: hold or stop?": {
 		"input": t.request("detain", {"subject": {"eligible_for_release": true}, "authority": [detainer]}),
-		"want": t.want("deny", {"BTA-DET-01", "MA-LUNN-01"}, {}, set(), {"BTA-RPT-01"}),
+		"want": t.want("deny", {"TP-INPUT-01"}, {}, set(), {"BTA-RPT-01"}),
 	},
 	"a person not in custody detained on an administrative warrant is a stop (BTA-ARR-01)": {
 		"input": t.request("detain", {"subject": {"in_custody": false, "eligible_for_release": true}, "authority": [{"type": "ice_administrative_warrant", "issued_by": "ice_officer"}]}),

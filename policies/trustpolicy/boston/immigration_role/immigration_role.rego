@@ -25,21 +25,13 @@ import data.trustpolicy.lib
 # The prohibited act, before exceptions. Facts are read positively: a missing fact
 # leaves it false and the input check reports what is missing.
 # Acting as, or being deputized or cross-designated to use the powers of, an immigration
-# officer, or joining an operation whose primary purpose is immigration enforcement or that
-# is joined for it: always, whatever the label; nothing lifts it.
+# officer, or joining an operation whose primary purpose is immigration enforcement:
+# always, whatever the label; nothing lifts it.
 _immigration_role if input.action == "perform_immigration_function"
 
 _immigration_role if {
 	input.action == "join_operation"
 	input.operation.primary_purpose == "immigration_enforcement"
-}
-
-# Joined for civil enforcement: where ICE-ERO, CBP or USCIS lead or partner, the stated
-# purpose changes nothing (invariant 6); the rule below already holds them.
-_immigration_role if {
-	input.action == "join_operation"
-	input.purpose == "civil_immigration_enforcement"
-	not lib.to_civil_immigration_agency
 }
 
 default triggered := false
@@ -52,6 +44,14 @@ triggered if _immigration_role
 triggered if {
 	input.action == "join_operation"
 	lib.to_immigration_authority
+}
+
+# Joined for civil immigration enforcement: the stated purpose may be the only link; like an
+# immigration partner, only a judicial criminal warrant lifts it (EXC-TASK-FORCE never
+# applies to a civil purpose), so neither ever turns a deny into an allow (invariant 6).
+triggered if {
+	input.action == "join_operation"
+	input.purpose == "civil_immigration_enforcement"
 }
 
 _lifters contains exception if {

@@ -34,15 +34,8 @@ _spends if {
 	input.actor.role != "police_officer"
 }
 
-# Made for civil immigration enforcement: an immigration operation, an immigration
-# authority with no criminal case behind it, or said so where no ICE-ERO, CBP or USCIS is
-# involved (for them the stated purpose changes nothing, invariant 6: only a judicial
-# criminal warrant does). Only keeping the peace lifts it.
-_civil if {
-	input.purpose == "civil_immigration_enforcement"
-	not lib.to_civil_immigration_agency
-}
-
+# Made for civil immigration enforcement by the facts: an immigration operation, or an
+# immigration authority with no criminal case behind it. Only keeping the peace lifts it.
 _civil if input.operation.primary_purpose == "immigration_enforcement"
 
 _civil if {
@@ -64,8 +57,16 @@ triggered if {
 	lib.to_civil_immigration_agency
 }
 
-# A judicial criminal warrant lifts only the link to ICE-ERO, CBP or USCIS, never a civil
-# purpose or operation.
+# Said to be for civil immigration enforcement: the stated purpose may be the only link
+# (invariant 6); like the link to ICE-ERO, CBP or USCIS, a judicial criminal warrant lifts it,
+# so neither the purpose nor adding such a recipient ever turns a deny into an allow.
+triggered if {
+	_spends
+	input.purpose == "civil_immigration_enforcement"
+}
+
+# A judicial criminal warrant lifts the link to ICE-ERO, CBP or USCIS and a stated purpose,
+# never an immigration operation or an immigration authority with no criminal case.
 _may_lift("EXC-PUBLIC-SAFETY")
 
 _may_lift("EXC-JUDICIAL-WARRANT") if not _civil

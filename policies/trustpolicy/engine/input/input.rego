@@ -66,7 +66,6 @@ missing_facts contains "subject.in_custody: required to tell a hold in custody (
 	input.action == "detain"
 	_immigration_hold
 	not _custody_known
-	not _release_eligibility_known
 }
 
 missing_facts contains "purpose: required to decide a city employee's status look-up (BTA-RES-01)" if {

@@ -28,7 +28,7 @@ default triggered := false
 
 triggered if {
 	input.action == "detain"
-	not input.subject.in_custody == false
+	input.subject.in_custody == true
 	input.subject.eligible_for_release == true
 	"civil_detainer" in lib.civil_documents
 	not lib.judicial_warrant

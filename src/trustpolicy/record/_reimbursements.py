@@ -1,0 +1,110 @@
+"""Federal reimbursements by case, from a CSV of the City's finance records.
+
+Payments are not decisions, so they are not in the decision logs: the operator supplies
+the finance office's export (``trustpolicy report --reimbursements FILE``). Columns, with a
+header row: ``case`` (the finance record's case or grant reference), ``date``
+(YYYY-MM-DD), ``amount`` (dollars, ``$`` and thousands separators allowed), and optional
+``program`` and ``description``. Every bad row is reported with its line; a file with any
+bad row is refused whole.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import attrs
+
+from trustpolicy.contract._errors import InvalidRequest
+
+__all__ = ["Reimbursement", "read_reimbursements"]
+
+_COLUMNS = ("case", "date", "amount", "program", "description")
+_REQUIRED = ("case", "date", "amount")
+_MAX_TEXT = 200
+_CENTS = -2  # at most two decimal places
+
+
+@attrs.frozen
+class Reimbursement:
+    """One federal payment to the City, as the finance records give it."""
+
+    case: str
+    date: date
+    amount: Decimal
+    program: str = ""
+    description: str = ""
+
+
+def _amount(text: str) -> Decimal:
+    cleaned = text.replace("$", "").replace(",", "").strip()
+    value = Decimal(cleaned)
+    if not value.is_finite() or value.as_tuple().exponent < _CENTS:  # type: ignore[operator]
+        raise InvalidOperation
+    return value
+
+
+def read_reimbursements(path: str | Path) -> list[Reimbursement]:
+    """Read the finance CSV; raise InvalidRequest with ``FILE line N: field: problem``."""
+    name = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidRequest([f"{name}: cannot read: {exc}"], what="reimbursements") from None
+    reader = csv.DictReader(io.StringIO(text), skipinitialspace=True)
+    header = [h.strip() for h in reader.fieldnames or []]
+    missing = [c for c in _REQUIRED if c not in header]
+    unknown = [h for h in header if h not in _COLUMNS]
+    if missing or unknown:
+        problem = f"missing column(s) {', '.join(missing)}" if missing else ""
+        problem += ("; " if problem and unknown else "") + (
+            f"unknown column(s) {', '.join(unknown)}" if unknown else ""
+        )
+        raise InvalidRequest(
+            [f"{name} line 1: {problem}; expected {', '.join(_COLUMNS)}"], what="reimbursements"
+        )
+    reader.fieldnames = header
+    found: list[Reimbursement] = []
+    problems: list[str] = []
+    for row in reader:
+        where = f"{name} line {reader.line_num}"
+        if None in row or any(v is None for v in row.values()):
+            problems.append(f"{where}: expected {len(header)} fields")
+            continue
+        fields = {k: (v or "").strip() for k, v in row.items()}
+        if not any(fields.values()):
+            continue
+        bad = [f"{where}: {c}: required" for c in _REQUIRED if not fields.get(c)]
+        bad += [
+            f"{where}: {k}: longer than {_MAX_TEXT} characters or not printable"
+            for k, v in fields.items()
+            if len(v) > _MAX_TEXT or not v.isprintable()
+        ]
+        try:
+            day = date.fromisoformat(fields["date"]) if fields.get("date") else None
+        except ValueError:
+            bad.append(f"{where}: date: {fields['date']!r} is not YYYY-MM-DD")
+            day = None
+        try:
+            amount = _amount(fields["amount"]) if fields.get("amount") else None
+        except (InvalidOperation, ValueError):
+            bad.append(f"{where}: amount: {fields['amount']!r} is not an amount in dollars")
+            amount = None
+        if bad or day is None or amount is None:
+            problems += bad
+            continue
+        found.append(
+            Reimbursement(
+                fields["case"],
+                day,
+                amount,
+                fields.get("program", ""),
+                fields.get("description", ""),
+            )
+        )
+    if problems:
+        raise InvalidRequest(problems, what="reimbursements")
+    return found
