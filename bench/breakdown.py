@@ -152,7 +152,7 @@ def measure(
         (
             "round trip, same: urllib3 pool (what `Client` posts on)",
             transport["urllib3 pool"],
-            "_client.py `_post_fast`",
+            "_client.py `_send`",
         ),
         (
             "round trip, same: `requests.Session.post` (opa-python-client's transport)",

@@ -98,13 +98,15 @@ def main() -> int:
         same = replay_decisions(store, bundle, progress=progress)
         rate = same.replayed / same.seconds
         print(
-            f"same bundle: replayed {same.replayed} in {same.seconds:.1f} s ({rate:.0f}/s), "
-            f"{len(same.changes)} changed; outcomes {dict(same.before)} -> {dict(same.after)}"
+            f"same bundle: replayed {same.replayed} in {same.seconds:.1f} s ({rate:.0f}/s, "
+            f"{same.asked} distinct inputs asked), {len(same.changes)} changed; "
+            f"outcomes {dict(same.before)} -> {dict(same.after)}"
         )
         then = replay_decisions(store, bundle, as_of=parse_as_of("2017-03-15"))
         print(
-            f"as of 2017-03-15: replayed {then.replayed} in {then.seconds:.1f} s, "
-            f"{len(then.changes)} changed; outcomes {dict(then.before)} -> {dict(then.after)}"
+            f"as of 2017-03-15: replayed {then.replayed} in {then.seconds:.1f} s "
+            f"({then.asked} distinct inputs asked), {len(then.changes)} changed; "
+            f"outcomes {dict(then.before)} -> {dict(then.after)}"
         )
         print(f"load average at the start: {load:.2f} (2 cores shared)")
         store.close()

@@ -361,7 +361,7 @@ def test_agent_config_on_stdout_is_json_opa_accepts(tmp_path, opa_bin) -> None:
     env = os.environ | {"BUNDLE_TOKEN": TOKEN, "LOG_TOKEN": TOKEN}
     agent = subprocess.Popen(
         [opa_bin, "run", "--server", f"--addr=127.0.0.1:{port}", "--config-file", path,
-         "--disable-telemetry"],
+         "--skip-version-check"],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
     )  # fmt: skip
     try:

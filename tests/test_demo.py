@@ -66,7 +66,7 @@ def test_demo_runs_end_to_end_twice_and_leaves_no_process_behind() -> None:
     assert "29 decisions were logged" in text
     assert "detainer register: 50 detainers from 56 receipts (ICE lodged 60; 12 never" in out
     flat = " ".join(out.split())
-    for line in ("On ICE's list 60", "Matched 48", "by reference (keyed hash) 46",
+    for line in ("On ICE's list 60", "Matched 48", "Matched by reference (keyed hash) 46",
                  "On ICE's list, never recorded 12", "Recorded, not on ICE's list 2"):  # fmt: skip
         assert line in flat, line
     for title in ("Detainer requests lodged, by reason given", "Federal reimbursements",

@@ -369,7 +369,7 @@ def test_agent_that_never_got_a_bundle_never_decides(tmp_path, bundles) -> None:
             "--server",
             f"--addr=127.0.0.1:{opa_port}",
             f"--config-file={config}",
-            "--disable-telemetry",
+            "--skip-version-check",
         ],
         stdout=log,
         stderr=subprocess.STDOUT,

@@ -8,15 +8,17 @@ amendment's date, and a replay as of 2017, show what changes and where.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import random
 import shutil
 import time
+from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from conftest import WORKED_EXAMPLES
+from conftest import TEST_REGISTER_KEY, WORKED_EXAMPLES
 from invariants_space import DETAINERS, random_base
 from test_cli import run
 from trustpolicy import (
@@ -33,7 +35,8 @@ from trustpolicy import (
 )
 from trustpolicy.cli._cli_versions import parse_as_of
 from trustpolicy.record._collector import Collector
-from trustpolicy.record._impact import replay_input
+from trustpolicy.record._impact import Impact, ReplayedDecision, replay_input
+from trustpolicy.record._register_key import RegisterKey
 from trustpolicy.record._store import DecisionStore
 
 if TYPE_CHECKING:
@@ -120,7 +123,8 @@ def logged(signed: dict[str, Path]) -> tuple[Path, list[Any]]:
         },
     }
     requests = [DecisionRequest.from_dict(d) for d in varied_requests()]
-    with Collector(db, {"agent-d4": TOKEN}) as collector:
+    key = RegisterKey.from_text(TEST_REGISTER_KEY, "test")  # module scope: no autouse env
+    with Collector(db, {"agent-d4": TOKEN}, register_key=key) as collector:
         config["services"]["collector"]["url"] = collector.url  # type: ignore[index]
         agent = LocalOPA(
             bundle=signed["bundle"],
@@ -129,7 +133,11 @@ def logged(signed: dict[str, Path]) -> tuple[Path, list[Any]]:
             config=config,
         )
         with agent, Client(agent.url) as client:
-            decisions = [client.decide(r) for r in requests]
+            # One by one, then the rest as batches: each request of a batch is its own record.
+            half = len(requests) // 2
+            decisions = [client.decide(r) for r in requests[:half]]
+            for i in range(half, len(requests), 50):
+                decisions += client.decide_many(requests[i : i + 50])
             deadline = time.monotonic() + 30
             while collector.store.count() < len(requests) and time.monotonic() < deadline:
                 time.sleep(0.1)
@@ -152,6 +160,10 @@ def test_replay_on_the_same_bundle_changes_nothing(signed, logged) -> None:
         )
     assert len(stored) == len(decisions) == impact.replayed == impact.stored
     assert impact.skipped == 0
+    assert 0 < impact.asked <= impact.replayed
+    paths = Counter(d.path for d in stored.values())
+    assert paths["trustpolicy/batch"] == len(decisions) - len(decisions) // 2
+    assert paths["trustpolicy/decision"] == len(decisions) // 2
     assert impact.changes == ()  # 100% identical outcomes and rule sets
     assert impact.before == impact.after
     assert sum(impact.before.values()) == len(decisions)
@@ -204,6 +216,8 @@ def test_as_of_2017_replays_every_decision_under_the_2014_act(signed, logged) ->
     db, _ = logged
     with DecisionStore(db) as store:
         impact = replay_decisions(store, signed["bundle"], as_of=parse_as_of("2017-03-15"))
+    # Under one day's law the same request asked on different days is one input: asked once.
+    assert impact.asked < impact.replayed
     gained_lost = impact.by_provision()
     assert gained_lost["BTA-INFO-01"][1] > 0  # lost: no Boston information rule in 2017
     assert gained_lost.get("MA-LUNN-01", (0, 0))[1] > 0  # Lunn came in July 2017
@@ -242,3 +256,43 @@ def test_impact_command_writes_each_format_and_refuses_a_wrong_key(signed, logge
     proc = run("impact", "--db", signed["dir"] / "nowhere.sqlite", "--bundle", signed["bundle"])
     assert proc.returncode == 2
     assert "no such decision store" in proc.stderr
+
+
+def test_the_report_escapes_what_agents_sent() -> None:
+    change = ReplayedDecision(
+        decision_id="d-1",
+        timestamp=dt.datetime(2026, 3, 1, 12, tzinfo=dt.UTC),
+        action="share_information",
+        district="C-11 | <script>alert(1)</script> **x**",
+        before="deny",
+        after="allow",
+        before_rules=frozenset({"BTA-INFO-01"}),
+        after_rules=frozenset(),
+    )
+    impact = Impact(
+        bundle="candidate.tar.gz",
+        revision="r2",
+        as_of=None,
+        year=2026,
+        stored=2,
+        skipped=0,
+        before={"deny": 2},
+        after={"deny": 1, "allow": 1},
+        changes=(change,),
+        seconds=0.5,
+    )
+    markdown = impact_report(impact, "markdown")
+    row = next(line for line in markdown.splitlines() if line.startswith("| d-1 |"))
+    assert row.count(" | ") == 7  # eight cells: the pipe in the district is escaped
+    assert "<script>" not in markdown
+    assert "\\*\\*x\\*\\*" in markdown
+    page = impact_report(impact, "html")
+    assert "<script>" not in page
+    assert "&lt;script&gt;" in page
+    doc = json.loads(impact_report(impact, "json"))
+    assert doc["by_provision"] == {"BTA-INFO-01": {"gained": 0, "lost": 1}}
+    assert doc["transitions"] == {"deny → allow": 1}
+    assert doc["by_month"] == {"2026-03": {"deny → allow": 1}}
+    assert impact.unchanged == 1
+    with pytest.raises(ValueError, match="unknown report format"):
+        impact_report(impact, "pdf")

@@ -86,8 +86,8 @@ def test_reconcile_command_lists_what_to_chase(files: dict[str, Path]) -> None:
         "On ICE's list 5",
         "In the register 5",
         "Matched 3",
-        "by reference (keyed hash) 2",
-        "by date and district 1",
+        "Matched by reference (keyed hash) 2",
+        "Matched by date and district 1",
         "On ICE's list, never recorded 2",
         "Recorded, not on ICE's list 2",
     ]
@@ -115,13 +115,13 @@ def test_a_bad_ice_list_is_refused_by_line(files: dict[str, Path], tmp_path: Pat
         read_ice_list(bad, KEY)
     assert caught.value.problems == (
         f"{bad} line 3: date: 'last tuesday' is not YYYY-MM-DD",
-        f"{bad} line 4: expected 3 fields",
+        f"{bad} line 4: row: expected 3 fields",
     )
     proc = run("reconcile", "--year", "2026", "--ice-list", bad, "--db", files["db"])
     assert proc.returncode == 2
     assert "line 3: date" in proc.stderr
     (tmp_path / "cols.csv").write_text("when,where\n")
-    with pytest.raises(InvalidRequest, match="columns must be date, district"):
+    with pytest.raises(InvalidRequest, match="columns: must be date, district"):
         read_ice_list(tmp_path / "cols.csv", KEY)
 
 
@@ -130,3 +130,24 @@ def test_district_names_compare_as_station_codes() -> None:
     assert district_key("District A 1") == district_key("A-01") == "A-1"
     assert district_key("Headquarters") == "HEADQUARTERS"
     assert district_key(None) == ""
+
+
+def test_reimbursements_with_bad_rows_are_refused_by_line(files: dict[str, Path]) -> None:
+    bad = files["dir"] / "finance.csv"
+    bad.write_text(
+        "case,date,amount,program\n"
+        'SCAAP-1,2026-04-30,"$1,000.00",SCAAP\n'
+        "SCAAP-2,30/04/2026,12,SCAAP\n"
+        ",2026-05-01,twelve,JAG\n"
+        "JAG-3,2026-06-01,1.005,JAG\n"
+    )
+    proc = run("report", "--year", "2026", "--db", files["db"], "--reimbursements", bad)
+    assert proc.returncode == 2
+    assert proc.stderr.count(f"{bad} line") == 4
+    assert f"{bad} line 3: date: '30/04/2026' is not YYYY-MM-DD" in proc.stderr
+    assert f"{bad} line 4: case: required" in proc.stderr
+    assert f"{bad} line 4: amount: 'twelve' is not an amount in dollars" in proc.stderr
+    assert f"{bad} line 5: amount: '1.005' is not an amount in dollars" in proc.stderr
+    assert proc.stdout == ""
+    none = run("report", "--year", "2026", "--db", files["db"])
+    assert "Federal reimbursements are not reported here" in none.stdout

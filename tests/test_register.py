@@ -259,7 +259,7 @@ def test_a_csv_with_bad_rows_names_each_line_and_imports_nothing(tmp_path: Path)
             "removal_proceedings_pending, biometric_records_match, statements_or_evidence"
         ),
         "  line 6: reference: required (the number printed on the form)",
-        "  line 7: expected 6 fields",
+        "  line 7: row: expected 6 fields",
     ]
     with DecisionStore(db) as store:
         assert store.register_count() == (0, 0)  # not even the good first row
@@ -275,7 +275,7 @@ def test_a_csv_with_bad_rows_names_each_line_and_imports_nothing(tmp_path: Path)
     headerless = tmp_path / "h.csv"
     headerless.write_text("when,where\n2026-01-01,A-1\n")
     proc = run("detainer", "import", "--db", db, "--source", "other", headerless)
-    assert "line 1: missing column(s) received_at, reference" in proc.stderr
+    assert "line 1: header: missing column(s) received_at, reference" in proc.stderr
 
 
 def test_intake_without_a_key_records_nothing(tmp_path: Path) -> None:

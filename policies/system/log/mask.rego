@@ -36,21 +36,38 @@ case_marker := "on-file"
 # entrypoint: true
 mask contains {"op": "upsert", "path": "/input", "value": _kept} if input.input != _kept
 
-_kept := object.union(_projected, _markers) if is_object(input.input)
+_kept := _projected if {
+	is_object(input.input)
+	not _batch
+}
+
+# A batch (data.trustpolicy.batch) logs {"requests": [...]}: each request is projected like
+# a single input, so every decision of the batch can be stored and replayed on its own.
+_kept := {"requests": [_request(r) | some r in input.input.requests]} if _batch
 
 _kept := {} if {
 	"input" in object.keys(input)
 	not is_object(input.input)
 }
 
-_projected[key] := kept if {
-	some key, value in input.input
-	kept := _value(_schema.properties[key], value)
+_batch if is_array(input.input.requests)
+
+_projected := _request(input.input)
+
+# One request as logged: its projection onto the schema, the case number a marker.
+_request(request) := object.union(projected, _markers(projected)) if {
+	is_object(request)
+	projected := {key: kept |
+		some key, value in request
+		kept := _value(_schema.properties[key], value)
+	}
 }
 
-default _markers := {}
+_request(request) := {} if not is_object(request)
 
-_markers := {"criminal_case": {"id": case_marker}} if _projected.criminal_case.id
+_markers(projected) := {"criminal_case": {"id": case_marker}} if projected.criminal_case.id
+
+_markers(projected) := {} if not projected.criminal_case.id
 
 # The schema nests at most four levels deep (subject.charges[].severity): one function a
 # level, since Rego functions do not recurse.

@@ -108,3 +108,17 @@ test_lists_and_objects_of_the_wrong_shape_are_removed if {
 test_input_that_is_not_an_object_is_replaced_by_an_empty_object if {
 	log.mask == _upsert({}) with input as {"input": "Jane Roe, born 1990-01-01, undocumented"}
 }
+
+test_each_request_of_a_batch_is_projected_on_its_own if {
+	logged := {"requests": [
+		object.union(_detainer_hold, {"name": "Jane Roe", "criminal_case": {"id": "1:26-mj-1", "category": "other"}}),
+		"not an object",
+		_detainer_hold,
+	]}
+	kept := {"requests": [
+		object.union(_detainer_hold, {"criminal_case": {"id": "on-file", "category": "other"}}),
+		{},
+		_detainer_hold,
+	]}
+	log.mask == _upsert(kept) with input as {"input": logged}
+}

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from datetime import datetime
 from pathlib import Path
 
@@ -18,7 +17,6 @@ import click
 from trustpolicy.authoring._policy_tests import run_policy_tests
 from trustpolicy.authoring._provisions import format_provisions, provisions
 from trustpolicy.authoring._registration import registration_problems
-from trustpolicy.cli._cli_bundle import agent_config_command, bundle
 from trustpolicy.cli._cli_common import (
     EXIT_FAILED,
     block,
@@ -30,12 +28,13 @@ from trustpolicy.cli._cli_common import (
     report_error,
 )
 from trustpolicy.cli._cli_detainer import detainer
+from trustpolicy.cli._cli_ops import setup, token
 from trustpolicy.cli._cli_reconcile import REPORT_OPTIONS, reconcile, write_report
 from trustpolicy.cli._cli_versions import as_of_option, impact, with_occurred_at
+from trustpolicy.cli._lazy import LazyGroup
 from trustpolicy.cli._render import decision_document, explain
 from trustpolicy.contract._errors import TrustPolicyError
 from trustpolicy.contract._inputs import load_requests
-from trustpolicy.engine._engine import LocalOPA
 from trustpolicy.engine._tools import OPA_VERSION, policies_dir
 from trustpolicy.record._report import BOSTON
 from trustpolicy.record._report_pdf import render_pdf
@@ -55,7 +54,19 @@ _POLICIES = click.option(
 )
 
 
+#: Commands that need the server extra, imported when run (see LazyGroup).
+_SERVER_COMMANDS = {
+    "bundle": "trustpolicy.cli._cli_bundle:bundle",
+    "agent-config": "trustpolicy.cli._cli_bundle:agent_config_command",
+    "serve": "trustpolicy.cli._cli_serve:serve",
+    "collector": "trustpolicy.cli._cli_serve:collector",
+    "keys": "trustpolicy.cli._cli_ops:keys",
+}
+
+
 @click.group(
+    cls=LazyGroup,
+    lazy=_SERVER_COMMANDS,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     epilog=epilog(_EXIT_CODES, block("Example", "trustpolicy decide --local request.json")),
 )
@@ -275,53 +286,6 @@ def report(
     return 0
 
 
-@cli.command(
-    epilog=block(
-        "Example",
-        "trustpolicy serve --verification-key city.pub.pem --key-id city",
-    )
-)
-@click.option(
-    "--bundle",
-    "bundle_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=Path("bundles/build/trustpolicy.tar.gz"),
-    show_default=True,
-)
-@click.option(
-    "--verification-key",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Public key: the agent refuses the bundle unless it verifies.",
-)
-@click.option("--key-id", default="trustpolicy", show_default=True)
-@click.option("--port", type=click.IntRange(1, 65535), default=8181, show_default=True)
-def serve(*, bundle_path: Path, verification_key: Path | None, key_id: str, port: int) -> int:
-    """Run a local OPA agent (loopback only) on a built bundle until Ctrl-C."""
-    if not bundle_path.is_file():
-        raise click.UsageError(f"{bundle_path}: no such bundle (run 'trustpolicy bundle build')")
-    for path in (verification_key,):
-        if path is not None and not path.is_file():
-            raise click.UsageError(f"{path}: no such key file")
-    opa = LocalOPA(
-        bundle=bundle_path,
-        port=port,
-        verification_key=verification_key,
-        verification_key_id=key_id if verification_key else None,
-    )
-    with opa:
-        click.echo(
-            f"OPA {OPA_VERSION} serving {bundle_path} on {opa.url} (pid {opa.pid}); Ctrl-C stops it"
-        )
-        try:
-            while opa.pid is not None:
-                time.sleep(0.5)
-        except KeyboardInterrupt:
-            click.echo("stopped")
-            return 0
-    click.echo("OPA exited", err=True)
-    return EXIT_FAILED
-
-
 @cli.command(epilog=block("Example", "trustpolicy demo"))
 def demo() -> int:
     """Run the demo: sign and serve the bundle, start an agent, replay real cases, report.
@@ -331,20 +295,27 @@ def demo() -> int:
     contract, checks each against its expected outcome, and writes the annual report
     under var/demo/. Exits 1 if any worked example differs.
     """
-    from trustpolicy.cli._demo import run_demo  # noqa: PLC0415 - only the demo needs it
+    try:
+        from trustpolicy.cli._demo import run_demo  # noqa: PLC0415 - only the demo needs it
+    except ModuleNotFoundError as exc:
+        raise click.UsageError(
+            f"the demo needs the server extra ({exc.name} is not installed): "
+            "pip install 'trustpolicy[server]'"
+        ) from exc
 
     return run_demo(click.echo)
 
 
-cli.add_command(bundle)
-cli.add_command(agent_config_command)
+cli.add_command(token)
+cli.add_command(setup)
 cli.add_command(impact)
 cli.add_command(detainer)
 cli.add_command(reconcile)
 
 
 def _command_name(args: list[str]) -> str | None:
-    return next((a for a in args if a in cli.commands), None)
+    names = {*cli.commands, *_SERVER_COMMANDS}
+    return next((a for a in args if a in names), None)
 
 
 def main(args: list[str] | None = None) -> int:

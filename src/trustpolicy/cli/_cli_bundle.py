@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import time
+import tempfile
 from pathlib import Path
 
 import click
@@ -13,7 +13,10 @@ from trustpolicy.bundles._bundle import build_bundle
 from trustpolicy.bundles._bundle_server import BundleServer, load_tokens
 from trustpolicy.bundles._signing import SigningKey, VerificationKey, sign_bundle, verify_bundle
 from trustpolicy.cli._cli_common import block
+from trustpolicy.cli._cli_ops import read_clients
+from trustpolicy.cli._lifecycle import run_until_stopped, stop_signals
 from trustpolicy.contract._errors import BundleError
+from trustpolicy.contract._tokens import stage_policies
 from trustpolicy.engine._tools import policies_dir
 
 __all__ = ["agent_config_command", "bundle"]
@@ -73,12 +76,29 @@ def bundle() -> None:
 @click.option(
     "--revision", default=None, help="Default: git commit of the policies plus a content hash."
 )
-def build(*, policies: Path | None, out: Path, revision: str | None) -> int:
+@click.option(
+    "--clients",
+    "clients_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Clients file from 'trustpolicy token new': their token digests go into the bundle "
+    "(system/authz/data.json), so agents with --authentication=token admit them.",
+)
+def build(
+    *, policies: Path | None, out: Path, revision: str | None, clients_path: Path | None
+) -> int:
     """Build a reproducible bundle (.tar.gz) from the policies, without test files."""
-    info = build_bundle(policies or policies_dir(), out, revision=revision)
+    source = policies or policies_dir()
+    with tempfile.TemporaryDirectory(prefix="trustpolicy-stage-") as tmp:
+        clients: dict[str, str] = {}
+        if clients_path is not None:
+            clients = read_clients(_existing(clients_path, "clients file"))
+            source = stage_policies(source, Path(tmp) / "policies", clients)
+        info = build_bundle(source, out, revision=revision)
+    admits = f", admits {len(clients)} client(s): {', '.join(sorted(clients))}" if clients else ""
     click.echo(
         f"built {info.path}: revision {info.revision}, {info.size} bytes, "
-        f"{len(info.files)} files, {len(info.provisions)} provisions"
+        f"{len(info.files)} files, {len(info.provisions)} provisions{admits}"
     )
     return 0
 
@@ -193,25 +213,26 @@ def verify(
     default=_DEFAULT_BUNDLE,
 )
 def serve(*, tokens_path: Path | None, host: str, port: int, bundle_path: Path) -> int:
-    """Serve BUNDLE to OPA agents (bearer token per agent, ETag, long polling) until Ctrl-C.
+    """Serve BUNDLE to agents (token per agent, ETag, long polling) until SIGTERM or Ctrl-C.
 
     Rebuilding or re-signing BUNDLE in place publishes the new revision to every agent.
     """
     tokens = load_tokens(_existing(tokens_path, "tokens file") if tokens_path else None)
-    with BundleServer(tokens, host=host, port=port) as server:
+    with stop_signals() as stop, BundleServer(tokens, host=host, port=port) as server:
         published = server.publish(_existing(bundle_path, "bundle"))
         click.echo(
             f"serving {server.url}/bundles/{published.name} revision {published.revision} "
-            f"to {len(tokens)} agent(s); Ctrl-C stops it"
+            f"to {len(tokens)} agent(s); SIGTERM or Ctrl-C stops it"
         )
-        stamp = bundle_path.stat().st_mtime_ns
-        while True:
-            try:
-                time.sleep(1.0)
-            except KeyboardInterrupt:
-                click.echo("stopped")
-                return 0
-            stamp = _republish(server, bundle_path, stamp)
+        stamp = [bundle_path.stat().st_mtime_ns]
+
+        def republish() -> bool:
+            stamp[0] = _republish(server, bundle_path, stamp[0])
+            return True
+
+        run_until_stopped(stop, tick=republish, period=1.0)
+    click.echo("stopped")
+    return 0
 
 
 def _republish(server: BundleServer, bundle_path: Path, stamp: int) -> int:

@@ -45,7 +45,7 @@ from trustpolicy.client._client import Client
 from trustpolicy.contract._errors import CollectorError, ConfigError
 from trustpolicy.contract._models import DecisionRequest
 from trustpolicy.engine._engine import LocalOPA
-from trustpolicy.engine._tools import OPA_VERSION, policies_dir, project_root
+from trustpolicy.engine._tools import OPA_VERSION, package_data, policies_dir, project_root
 from trustpolicy.record._collector import Collector
 from trustpolicy.record._reconcile import Reconciliation, read_ice_list, reconcile_store
 from trustpolicy.record._register_key import RegisterKey
@@ -118,7 +118,11 @@ def _sweep_stale(root: Path) -> None:
 def worked_examples(root: Path | None = None) -> tuple[DemoCase, ...]:
     """Return the contract's twelve worked examples (``tests/data/worked-examples.json``)."""
     base = root or project_root()
-    path = (base or Path()) / "tests" / "data" / "worked-examples.json"
+    shipped = package_data("worked-examples.json")  # the installed package's copy
+    if base is None and shipped is not None:
+        path = shipped
+    else:
+        path = (base or Path()) / "tests" / "data" / "worked-examples.json"
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -305,7 +309,7 @@ def run_demo(echo: Echo = print) -> int:
             f"demo: every decision names the policy revision {', '.join(sorted(revisions | more))}"
         )
         year = datetime.now(BOSTON).year
-        seeded = seed_year(opa.url, private, year)
+        seeded = seed_year(client, private, year)
         echo(
             f"demo: a year of detainers: {seeded.decisions} receipt and hold decisions asked "
             "of the agent, the rest from a fax log and the central mailbox"

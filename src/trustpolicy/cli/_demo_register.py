@@ -18,14 +18,14 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import attrs
-import requests
 
-from trustpolicy.contract._errors import EngineError
+from trustpolicy.contract._models import DecisionRequest
 from trustpolicy.record._register import BOSTON, parse_csv
 
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from trustpolicy.client._client import Client
     from trustpolicy.record._register_key import RegisterKey
     from trustpolicy.record._store import DecisionStore
 
@@ -90,14 +90,6 @@ def _row(d: _Lodged, when: datetime, via: str, reference: str | None = None) -> 
     return f"{stamp},{d.district},{d.form},{';'.join(d.basis)},{via},{reference or d.reference}"
 
 
-def _decide(url: str, document: dict[str, Any]) -> str:
-    answer = requests.post(url, json={"input": document}, timeout=10)
-    body = answer.json() if answer.ok else {}
-    if "result" not in body:
-        raise EngineError("the agent gave no decision", url=url, status=answer.status_code)
-    return str(body["result"]["outcome"])
-
-
 def _detainer(d: _Lodged, when: datetime, via: str) -> dict[str, Any]:
     return {
         "form": d.form,
@@ -108,19 +100,23 @@ def _detainer(d: _Lodged, when: datetime, via: str) -> dict[str, Any]:
     }
 
 
-def _ask_agent(agent_url: str, chosen: list[_Lodged]) -> int:
-    """Receipts and hold requests decided by the agent; return how many decisions."""
-    url = f"{agent_url}/v1/data/trustpolicy/decision"
-    asked = 0
+def _ask_agent(client: Client, chosen: list[_Lodged]) -> int:
+    """Receipts one by one, then the holds and transfers in one batch; return the count.
+
+    The batch (``decide_many``) is logged as one query, and the collector stores each of
+    its decisions as its own record, linked to the detainer it names.
+    """
+    later: list[DecisionRequest] = []
     for i, d in enumerate(chosen):
         actor = {**_ACTOR, "district": d.district}
         received = {
             "action": "receive_detainer",
             "actor": actor,
             "counterpart": {"agency": "ICE-ERO"},
+            "authority": _CIVIL,
+            "detainer": _detainer(d, d.when, "fax"),
         }
-        _decide(url, {**received, "authority": _CIVIL, "detainer": _detainer(d, d.when, "fax")})
-        asked += 1
+        client.decide(DecisionRequest.from_dict(received))
         hold = {
             "action": "detain",
             "actor": actor,
@@ -131,19 +127,19 @@ def _ask_agent(agent_url: str, chosen: list[_Lodged]) -> int:
             "detainer": {"reference": d.reference},
         }
         if i % 2 == 0:  # ICE asks for the hold: refused on a civil detainer alone
-            _decide(url, hold)
-            asked += 1
+            later.append(DecisionRequest.from_dict(hold))
         elif i == _HELD_ON_WARRANT:  # a magistrate's criminal warrant too: held on it
-            _decide(url, {**hold, **_WARRANT})
-            asked += 1
+            later.append(DecisionRequest.from_dict({**hold, **_WARRANT}))
         elif i == _MOVED_ON_WARRANT:  # ... and another handed over on such a warrant
-            _decide(url, {**hold, **_WARRANT, "action": "transfer_custody"})
-            asked += 1
-    return asked
+            later.append(
+                DecisionRequest.from_dict({**hold, **_WARRANT, "action": "transfer_custody"})
+            )
+    client.decide_many(later)
+    return len(chosen) + len(later)
 
 
-def seed_year(agent_url: str, private: Path, year: int) -> SeededYear:
-    """Decide the agent's share through ``agent_url`` and write the CSVs to ``private``."""
+def seed_year(client: Client, private: Path, year: int) -> SeededYear:
+    """Decide the agent's share through ``client`` and write the CSVs to ``private``."""
     today = datetime.now(BOSTON)
     lodged = _lodged(year, today)
     fax, mail, ice = [], [], ["date,facility,reference"]
@@ -187,7 +183,7 @@ def seed_year(agent_url: str, private: Path, year: int) -> SeededYear:
         fax_log=paths["fax-log"],
         mailbox=paths["mailbox"],
         finance=finance,
-        decisions=_ask_agent(agent_url, via_agent),
+        decisions=_ask_agent(client, via_agent),
         lodged=len(lodged),
         never_recorded=len(never),
         received_twice=twice,

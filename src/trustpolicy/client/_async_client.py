@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+import time
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -18,6 +19,7 @@ from trustpolicy.client._client import (
     BATCH_PATH,
     DECISION_PATH,
     DEFAULT_URL,
+    RETRY_STATUSES,
     REVISION_PATH,
     OnError,
     batch_body,
@@ -27,17 +29,19 @@ from trustpolicy.client._client import (
     read_body,
     to_decision,
     to_decisions,
+    transport_error,
 )
+from trustpolicy.client._observe import CallCounter, DecisionHook, emit
 from trustpolicy.contract._decision import Decision
 from trustpolicy.contract._errors import (
     ConfigError,
     EngineError,
-    EngineUnavailable,
+    EngineTimeout,
     TrustPolicyError,
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Iterable, Mapping, Sequence
     from types import TracebackType
     from typing import Self
 
@@ -50,7 +54,9 @@ class AsyncClient:
     """Ask an OPA agent for decisions from asyncio code; one keep-alive aiohttp session.
 
     The session is opened on first use, inside the running event loop; close it with
-    ``await client.close()`` or ``async with AsyncClient(...)``.
+    ``await client.close()`` or ``async with AsyncClient(...)``. ``timeout`` is a deadline
+    for the whole call, retries included; errors, logging and ``on_decision`` are as on
+    :class:`Client`. One AsyncClient serves any number of tasks of its event loop.
     """
 
     def __init__(
@@ -64,8 +70,17 @@ class AsyncClient:
         verify: bool | str = True,
         decision_path: str = DECISION_PATH,
         batch_path: str = BATCH_PATH,
+        pool_size: int = 100,
+        on_decision: DecisionHook | None = None,
     ) -> None:
         check_mode(on_error)
+        if not timeout > 0:
+            raise ConfigError(f"timeout must be a positive number of seconds, not {timeout!r}")
+        if retries < 0 or pool_size < 1:
+            raise ConfigError("retries must be >= 0 and pool_size >= 1")
+        self.on_decision = on_decision
+        self._pool_size = pool_size
+        self._counter = CallCounter()
         self.url = engine_url(url)[0]
         self.timeout = timeout
         self.retries = retries
@@ -83,10 +98,7 @@ class AsyncClient:
     async def decide(self, request: DecisionRequest | Mapping[str, Any]) -> Decision:
         """Ask for one decision (``data.trustpolicy.decision``)."""
         body = b'{"input":' + input_json(request) + b"}"
-        try:
-            return to_decision(await self._post(self._decision_url, body), self._decision_url)
-        except TrustPolicyError as exc:
-            return self._fail(exc)
+        return (await self._call("decision", self._decision_url, body, 1))[0]
 
     async def decide_many(
         self, requests_: Iterable[DecisionRequest | Mapping[str, Any]]
@@ -95,10 +107,7 @@ class AsyncClient:
         body, count = batch_body(requests_)
         if count == 0:
             return []
-        try:
-            return to_decisions(await self._post(self._batch_url, body), self._batch_url, count)
-        except TrustPolicyError as exc:
-            return [self._fail(exc)] * count
+        return await self._call("batch", self._batch_url, body, count)
 
     async def health(self, *, bundles: bool = True) -> bool:
         """Whether the agent is up (and, with ``bundles``, has activated its bundles)."""
@@ -112,7 +121,7 @@ class AsyncClient:
 
     async def policy_revision(self) -> str:
         """Return the revision of the policy bundle(s) the agent serves."""
-        body = await self._post(self._revision_url, b"{}")
+        body, _ = await self._post(self._revision_url, b"{}", [])
         revision = body.get("result")
         if not isinstance(revision, str):
             raise EngineError("no policy revision at this path", url=self._revision_url)
@@ -145,35 +154,61 @@ class AsyncClient:
                 headers=self._headers,
                 timeout=self._timeout,
                 trust_env=False,
-                connector=aiohttp.TCPConnector(ssl=self._ssl),
+                connector=aiohttp.TCPConnector(ssl=self._ssl, limit=self._pool_size),
             )
         return self._session
 
-    async def _post(self, url: str, body: bytes) -> dict[str, Any]:
+    async def _call(self, kind: str, url: str, body: bytes, count: int) -> list[Decision]:
+        """POST ``body``; return ``count`` decisions (or fail closed); log and report it."""
+        started = time.monotonic()
+        tries: list[int] = []
+        status: int | None = None
+        decisions: Sequence[Decision] = ()
+        error: TrustPolicyError | None = None
+        try:
+            answer, status = await self._post(url, body, tries)
+            if kind == "batch":
+                decisions = to_decisions(answer, url, count)
+            else:
+                decisions = [to_decision(answer, url)]
+        except TrustPolicyError as exc:
+            error = exc
+            if self.on_error == "raise":
+                raise
+            decisions = [Decision.engine_failure(str(exc))] * count
+        finally:
+            emit(self.on_decision, self._counter, decisions, kind=kind, url=url, count=count,
+                 started=started, attempts=len(tries), status=status, error=error)  # fmt: skip
+        return list(decisions)
+
+    async def _post(self, url: str, body: bytes, tries: list[int]) -> tuple[dict[str, Any], int]:
+        """POST until an answer, the retries are spent or the deadline (``timeout``) passes."""
+        try:
+            async with asyncio.timeout(self.timeout):
+                return await self._attempts(url, body, tries)
+        except TimeoutError as exc:
+            raise EngineTimeout(f"no answer within {self.timeout}s", url=url) from exc
+
+    async def _attempts(
+        self, url: str, body: bytes, tries: list[int]
+    ) -> tuple[dict[str, Any], int]:
         session = self._open()
-        attempt = 0
         while True:
+            tries.append(1)
             try:
                 async with session.post(url, data=body) as resp:
                     content = await resp.read()
-                    return read_body(resp.status, content, url)
+                    status = resp.status
             except aiohttp.ClientConnectorError as exc:
-                # Only a refused or failed connection is retried: nothing was evaluated.
-                if attempt >= self.retries:
-                    raise EngineUnavailable(
-                        f"cannot reach the policy engine: {exc}", url=url
-                    ) from exc
-                attempt += 1
-                await asyncio.sleep(0.1 * attempt)
-            except TimeoutError as exc:
-                raise EngineUnavailable(f"no answer within {self.timeout}s", url=url) from exc
+                # A refused or failed connection is retried: nothing was evaluated.
+                if len(tries) > self.retries:
+                    raise transport_error(exc, url, self.timeout) from exc
             except aiohttp.ClientError as exc:
-                raise EngineUnavailable(f"cannot reach the policy engine: {exc}", url=url) from exc
-
-    def _fail(self, exc: TrustPolicyError) -> Decision:
-        if self.on_error == "deny":
-            return Decision.engine_failure(str(exc))
-        raise exc
+                raise transport_error(exc, url, self.timeout) from exc
+            else:
+                if status not in RETRY_STATUSES or len(tries) > self.retries:
+                    return read_body(status, content, url), status
+            await asyncio.sleep(0.05 * 2 ** (len(tries) - 1))
 
 
 def _ssl_context(verify: bool | str) -> ssl.SSLContext | bool:

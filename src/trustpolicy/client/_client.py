@@ -10,18 +10,22 @@ A malformed request raises :class:`InvalidRequest` before anything is sent, in b
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+import time
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
 import requests
 import urllib3
-from opa_client import OpaClient
 
+from trustpolicy.client._observe import CallCounter, DecisionHook, emit
 from trustpolicy.contract._decision import Decision
 from trustpolicy.contract._errors import (
     ConfigError,
+    EngineConnectionRefused,
     EngineError,
+    EngineHTTPError,
+    EngineTimeout,
     EngineUnavailable,
     InvalidRequest,
     TrustPolicyError,
@@ -41,6 +45,9 @@ DEFAULT_URL = "http://127.0.0.1:8181"
 DECISION_PATH = "trustpolicy/decision"
 BATCH_PATH = "trustpolicy/batch"
 REVISION_PATH = "trustpolicy/revision"
+#: Answers worth another attempt: the agent restarting or overloaded (nothing was decided).
+RETRY_STATUSES = frozenset({500, 502, 503, 504})
+DEFAULT_POOL_SIZE = 10
 # identity: OPA would gzip larger answers, which costs more than it saves on loopback.
 _HEADERS = {
     "Content-Type": "application/json",
@@ -107,8 +114,8 @@ def read_body(status: int, content: bytes, url: str) -> dict[str, Any]:
                 str(x) for x in (body.get("code"), body.get("message"), body.get("errors")) if x
             )
         text = message or content[:500].decode(errors="replace")
-        raise EngineError("the policy engine answered with an error", url=url, status=status,
-                          engine_message=text)  # fmt: skip
+        raise EngineHTTPError("the policy engine answered with an error", url=url,
+                              status=status, engine_message=text)  # fmt: skip
     if not isinstance(body, dict):
         raise EngineError("the policy engine's answer is not a JSON object", url=url, status=status)
     return body
@@ -157,6 +164,28 @@ def batch_item_id(decision_id: object, position: int) -> str | None:
     return f"{decision_id}/{position}" if isinstance(decision_id, str) and decision_id else None
 
 
+def transport_error(exc: BaseException, url: str, timeout: float) -> EngineUnavailable:
+    """The typed EngineUnavailable for a transport failure: timeout, refused, or other."""
+    seen: list[BaseException] = []
+    cause: BaseException | None = exc
+    while cause is not None and cause not in seen:
+        seen.append(cause)
+        reason = getattr(cause, "reason", None)  # urllib3's wrapped error (or a str)
+        chained = cause.__cause__ or cause.__context__
+        cause = reason if isinstance(reason, BaseException) else chained
+    if any(isinstance(c, ConnectionRefusedError) for c in seen):
+        return EngineConnectionRefused(
+            "cannot reach the policy engine: connection refused (nothing listens there)", url=url
+        )
+    timeouts = (TimeoutError, requests.Timeout, urllib3.exceptions.TimeoutError)
+    new_connection = urllib3.exceptions.NewConnectionError
+    if any(isinstance(c, timeouts) and not isinstance(c, new_connection) for c in seen) or any(
+        isinstance(c, urllib3.exceptions.EmptyPoolError) for c in seen
+    ):
+        return EngineTimeout(f"no answer within {timeout}s", url=url)
+    return EngineUnavailable(f"cannot reach the policy engine: {exc}", url=url)
+
+
 def engine_url(url: str) -> tuple[str, str, int, bool]:
     """Normalise the base URL: (base, host, port, https)."""
     parts = urlsplit(url)
@@ -171,15 +200,31 @@ def engine_url(url: str) -> tuple[str, str, int, bool]:
 
 
 class Client:
-    """Ask an OPA agent for decisions; one keep-alive session, no proxy lookups.
+    """Ask an OPA agent for decisions over keep-alive connections, without proxy lookups.
 
-    Built on opa-python-client's :class:`OpaClient`, which gives the session (bearer token
-    header, connection retries) and the health check. Its ``query_rule`` falls short for a
-    fail-closed decision API, so decisions are posted on that session directly: it drops
-    OPA's error body (``raise_for_status``), returns ``{}`` for an undefined decision
-    instead of failing, re-encodes the input on every call, and its ``bulk_query_rule``
-    runs an ad-hoc ``/v1/query`` (no decision-logged ``decision_id``, Rego text built from
-    JSON) where we ask the policy's own ``batch`` rule.
+    ``timeout`` is a deadline for the whole call, retries included: a call never takes
+    much longer than ``timeout`` seconds, and a late one raises :class:`EngineTimeout`.
+    ``retries`` more attempts are made while the deadline allows, only where nothing was
+    decided (connection failed, or HTTP 500/502/503/504). The errors are typed:
+    :class:`EngineTimeout`, :class:`EngineConnectionRefused`, :class:`EngineHTTPError`
+    (all :class:`EngineUnavailable`), or :class:`EngineError` for an unusable answer.
+
+    Thread safety: one Client may be shared by any number of threads. Its connections
+    come from one pool of ``pool_size`` (default 10); a thread that finds every connection
+    busy waits for one (within its deadline) rather than opening a connection the pool
+    would then discard, so a large thread pool never floods the agent or the log.
+
+    Observability: each call logs on the ``trustpolicy.client`` logger (count, latency,
+    failures; never the input or the token) and, if given, ``on_decision`` is called with
+    a :class:`DecisionEvent` once per call (see :mod:`trustpolicy.client._observe`).
+
+    Built on requests and urllib3 directly. It was built on opa-python-client's
+    :class:`OpaClient` (issue 3), which gave only the session and the health check: its
+    ``query_rule`` drops OPA's error body and returns ``{}`` for an undefined decision
+    instead of failing, its ``bulk_query_rule`` runs an ad-hoc ``/v1/query`` (no
+    decision-logged ``decision_id``) where we ask the policy's own ``batch`` rule, and its
+    package imports aiohttp and aiofiles on import, which a client-only install (without
+    ``trustpolicy[server]``) must not need (issue 16).
     """
 
     def __init__(
@@ -193,39 +238,45 @@ class Client:
         verify: bool | str = True,
         decision_path: str = DECISION_PATH,
         batch_path: str = BATCH_PATH,
+        pool_size: int = DEFAULT_POOL_SIZE,
+        on_decision: DecisionHook | None = None,
     ) -> None:
         check_mode(on_error)
-        self.url, host, port, https = engine_url(url)
+        if not timeout > 0:
+            raise ConfigError(f"timeout must be a positive number of seconds, not {timeout!r}")
+        if retries < 0 or pool_size < 1:
+            raise ConfigError("retries must be >= 0 and pool_size >= 1")
+        self.url, _, _, https = engine_url(url)
         self.timeout = timeout
+        self.retries = retries
         self.on_error: OnError = on_error
+        self.on_decision = on_decision
         self._decision_url = f"{self.url}/v1/data/{decision_path.strip('/')}"
         self._batch_url = f"{self.url}/v1/data/{batch_path.strip('/')}"
         self._revision_url = f"{self.url}/v1/data/{REVISION_PATH}"
-        self._opa = OpaClient(
-            host=host, port=port, ssl=https, token=token, retries=retries, timeout=timeout
-        )
-        self._session: requests.Session = self._opa._session  # noqa: SLF001 - its configured session
+        self._session = requests.Session()
+        if token is not None:
+            self._session.headers["Authorization"] = f"Bearer {token}"
         self._session.trust_env = False  # loopback and agents: never look up or use a proxy
         self._session.verify = verify
         self._session.headers.update(_HEADERS)
-        # Plain HTTP: decisions go straight to the session's urllib3 pool (see _post_fast).
-        adapter = self._session.get_adapter(self.url)
-        self._pool: urllib3.HTTPConnectionPool | None = None
-        if not https and isinstance(adapter, requests.adapters.HTTPAdapter):
-            self._pool = adapter.poolmanager.connection_from_url(self.url)
-        self._retry = (
-            adapter.max_retries if isinstance(adapter, requests.adapters.HTTPAdapter) else 0
+        # One bounded, blocking pool for every thread; retries are ours (see _post).
+        adapter = requests.adapters.HTTPAdapter(
+            pool_connections=1, pool_maxsize=pool_size, pool_block=True, max_retries=0
         )
+        self._session.mount("http://", adapter)
+        self._session.mount("https://", adapter)
+        # Plain HTTP: decisions go straight to the adapter's urllib3 pool (see _send_fast).
+        self._pool: urllib3.HTTPConnectionPool | None = None
+        if not https:
+            self._pool = adapter.poolmanager.connection_from_url(self.url)
         self._fast_headers = {k: str(v) for k, v in self._session.headers.items()}
-        self._fast_timeout = urllib3.Timeout(connect=timeout, read=timeout)
+        self._counter = CallCounter()
 
     def decide(self, request: DecisionRequest | Mapping[str, Any]) -> Decision:
         """Ask for one decision (``data.trustpolicy.decision``)."""
         body = b'{"input":' + input_json(request) + b"}"
-        try:
-            return to_decision(self._post(self._decision_url, body), self._decision_url)
-        except TrustPolicyError as exc:
-            return self._fail(exc)
+        return self._call("decision", self._decision_url, body, 1)[0]
 
     def decide_many(
         self, requests_: Iterable[DecisionRequest | Mapping[str, Any]]
@@ -234,26 +285,27 @@ class Client:
         body, count = batch_body(requests_)
         if count == 0:
             return []
-        try:
-            return to_decisions(self._post(self._batch_url, body), self._batch_url, count)
-        except TrustPolicyError as exc:
-            return [self._fail(exc)] * count
+        return self._call("batch", self._batch_url, body, count)
 
     def health(self, *, bundles: bool = True) -> bool:
         """Whether the agent is up (and, with ``bundles``, has activated its bundles)."""
-        return bool(self._opa.check_health({"bundles": "true"} if bundles else None))
+        url = f"{self.url}/health" + ("?bundles" if bundles else "")
+        try:
+            return self._session.get(url, timeout=self.timeout).status_code == 200  # noqa: PLR2004
+        except (requests.RequestException, OSError):
+            return False
 
     def policy_revision(self) -> str:
         """Return the revision of the policy bundle(s) the agent serves (``unbundled`` if none)."""
-        body = self._post(self._revision_url, b"{}")
+        body, _ = self._post(self._revision_url, b"{}", time.monotonic() + self.timeout)
         revision = body.get("result")
         if not isinstance(revision, str):
             raise EngineError("no policy revision at this path", url=self._revision_url)
         return revision
 
     def close(self) -> None:
-        """Close the keep-alive session."""
-        self._opa.close_connection()
+        """Close the keep-alive connections."""
+        self._session.close()
 
     def __enter__(self) -> Self:
         return self
@@ -269,46 +321,77 @@ class Client:
     def __repr__(self) -> str:
         return f"Client(url={self.url!r}, on_error={self.on_error!r})"
 
-    def _post(self, url: str, body: bytes) -> dict[str, Any]:
-        if self._pool is not None:
-            return self._post_fast(self._pool, url, body)
+    # -- internals -------------------------------------------------------------------------
+
+    def _call(self, kind: str, url: str, body: bytes, count: int) -> list[Decision]:
+        """POST ``body``; return ``count`` decisions (or fail closed); log and report it."""
+        started = time.monotonic()
+        tries: list[int] = []
+        status: int | None = None
+        decisions: Sequence[Decision] = ()
+        error: TrustPolicyError | None = None
         try:
-            resp = self._session.post(url, data=body, timeout=self.timeout)
-        except requests.Timeout as exc:
-            raise EngineUnavailable(f"no answer within {self.timeout}s", url=url) from exc
+            answer, status = self._post(url, body, started + self.timeout, tries)
+            if kind == "batch":
+                decisions = to_decisions(answer, url, count)
+            else:
+                decisions = [to_decision(answer, url)]
+        except TrustPolicyError as exc:
+            error = exc
+            if self.on_error == "raise":
+                raise
+            decisions = [Decision.engine_failure(str(exc))] * count
+        finally:
+            emit(self.on_decision, self._counter, decisions, kind=kind, url=url, count=count,
+                 started=started, attempts=len(tries), status=status, error=error)  # fmt: skip
+        return list(decisions)
+
+    def _post(
+        self, url: str, body: bytes, deadline: float, tries: list[int] | None = None
+    ) -> tuple[dict[str, Any], int]:
+        """POST until an answer, the retries are spent or the deadline passes.
+
+        Return the decoded answer and the final HTTP status; ``tries`` gets one entry per
+        attempt (so the caller knows how many were made, also when this raises).
+        """
+        tries = [] if tries is None else tries
+        while True:
+            tries.append(1)
+            attempt = len(tries)
+            remaining = deadline - time.monotonic()
+            try:
+                if remaining <= 0:
+                    raise EngineTimeout(f"no answer within {self.timeout}s", url=url)
+                status, content = self._send(url, body, remaining)
+            except EngineUnavailable as exc:
+                if isinstance(exc, EngineTimeout) or attempt > self.retries:
+                    raise
+            else:
+                if status not in RETRY_STATUSES or attempt > self.retries:
+                    return read_body(status, content, url), status
+            # Nothing was decided: back off briefly, within the deadline, and try again.
+            time.sleep(max(0.0, min(0.05 * 2 ** (attempt - 1), deadline - time.monotonic())))
+
+    def _send(self, url: str, body: bytes, remaining: float) -> tuple[int, bytes]:
+        """One HTTP attempt bounded by ``remaining`` seconds: (status, body) or typed error."""
+        if self._pool is not None:
+            try:
+                resp = self._pool.urlopen(
+                    "POST",
+                    url,
+                    body=body,
+                    headers=self._fast_headers,
+                    retries=False,
+                    timeout=urllib3.Timeout(connect=remaining, read=remaining),
+                    pool_timeout=remaining,  # type: ignore[arg-type] # a float works (queue)
+                    assert_same_host=False,
+                )
+            except (OSError, urllib3.exceptions.HTTPError) as exc:
+                raise transport_error(exc, url, self.timeout) from exc
+            return resp.status, resp.data
+        try:
+            response = self._session.post(url, data=body, timeout=remaining)
         except (requests.RequestException, OSError) as exc:
             # OSError too: requests raises it bare for, e.g., a CA bundle path that is gone.
-            raise EngineUnavailable(f"cannot reach the policy engine: {exc}", url=url) from exc
-        return read_body(resp.status_code, resp.content, url)
-
-    def _post_fast(self, pool: urllib3.HTTPConnectionPool, url: str, body: bytes) -> dict[str, Any]:
-        """POST on the session's own urllib3 pool, skipping requests' per-call preparation.
-
-        Same keep-alive connections and retry policy as the session; requests' preparation
-        and response wrapping were most of the client's overhead on plain-HTTP loopback.
-        """
-        try:
-            resp = pool.urlopen(
-                "POST",
-                url,
-                body=body,
-                headers=self._fast_headers,
-                retries=self._retry,
-                timeout=self._fast_timeout,
-                assert_same_host=False,
-            )
-        except OSError as exc:
-            raise EngineUnavailable(f"cannot reach the policy engine: {exc}", url=url) from exc
-        except urllib3.exceptions.HTTPError as exc:
-            reason = getattr(exc, "reason", exc)
-            if isinstance(exc, urllib3.exceptions.TimeoutError) or isinstance(
-                reason, urllib3.exceptions.ReadTimeoutError
-            ):
-                raise EngineUnavailable(f"no answer within {self.timeout}s", url=url) from exc
-            raise EngineUnavailable(f"cannot reach the policy engine: {exc}", url=url) from exc
-        return read_body(resp.status, resp.data, url)
-
-    def _fail(self, exc: TrustPolicyError) -> Decision:
-        if self.on_error == "deny":
-            return Decision.engine_failure(str(exc))
-        raise exc
+            raise transport_error(exc, url, self.timeout) from exc
+        return response.status_code, response.content

@@ -7,6 +7,10 @@ subclasses the matching built-in so callers can catch either::
     ├── InvalidRequest (ValueError)          a request or decision document is malformed
     ├── ToolNotFound (FileNotFoundError)     the pinned opa or regal binary is missing
     ├── EngineUnavailable (ConnectionError)  OPA cannot be reached, or timed out
+    │   ├── EngineTimeout (TimeoutError)     no answer within the call's deadline
+    │   ├── EngineConnectionRefused          nothing listens at the agent's address
+    │   └── EngineHTTPError                  OPA answered with an HTTP error status (also
+    │                                        an EngineError)
     ├── EngineError (RuntimeError)           OPA answered with an error or an unusable decision
     ├── BundleError (ValueError)             a bundle could not be built or read
     │   └── SignatureError                   a bundle signature is missing, wrong or does not match
@@ -27,7 +31,10 @@ __all__ = [
     "BundleError",
     "CollectorError",
     "ConfigError",
+    "EngineConnectionRefused",
     "EngineError",
+    "EngineHTTPError",
+    "EngineTimeout",
     "EngineUnavailable",
     "InvalidRequest",
     "Problem",
@@ -68,7 +75,15 @@ class Problem(str):
         if isinstance(text, Problem):
             return text
         path, sep, message = text.partition(": ")
-        return cls(path, message) if sep and path and " " not in path else cls("request", text)
+        if sep and path and " " not in path:
+            return cls(path, message)
+        if sep and (path.startswith("line ") or " line " in path):
+            # "bad.csv line 3: date: ..." (a file's line, then the field) or "line 7: ...".
+            inner, sep2, rest = message.partition(": ")
+            if sep2 and inner and " " not in inner:
+                return cls(inner, rest, source=path)
+            return cls(path, message)
+        return cls("request", text)
 
     def __repr__(self) -> str:
         where = "" if self.source is None else f", source={self.source!r}"
@@ -142,6 +157,33 @@ class EngineError(TrustPolicyError, RuntimeError):
         if engine_message:
             text = f"{text}: {engine_message}"
         super().__init__(text)
+
+
+class EngineTimeout(EngineUnavailable, TimeoutError):
+    """No answer within the call's ``timeout``: a deadline for the whole call, retries included."""
+
+
+class EngineConnectionRefused(EngineUnavailable, ConnectionRefusedError):
+    """The agent's address refused the connection: no OPA is listening there."""
+
+
+class EngineHTTPError(EngineError, EngineUnavailable):
+    """OPA answered with an HTTP error status (``status``), e.g. 401 for an unknown token.
+
+    Both an :class:`EngineError` (it answered) and an :class:`EngineUnavailable` (no
+    decision is available to this caller), so handlers written for either catch it.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        url: str | None = None,
+        status: int | None = None,
+        engine_message: str | None = None,
+    ) -> None:
+        super().__init__(message, url=url, status=status, engine_message=engine_message)
+        self.url = url  # EngineUnavailable's __init__ ran in between, with no url
 
 
 class BundleError(TrustPolicyError, ValueError):

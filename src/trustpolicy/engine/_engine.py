@@ -2,7 +2,8 @@
 
 :class:`LocalOPA` starts ``opa run --server`` on a free loopback port, waits until OPA
 reports healthy, keeps OPA's own log in a file (never a pipe, so OPA can never block on
-it) and makes sure no process outlives the interpreter.
+it) and makes sure no OPA outlives the interpreter: stopped on exit, and on Linux killed
+by the kernel when the interpreter dies, even by SIGKILL (see ``_process``).
 """
 
 from __future__ import annotations
@@ -12,10 +13,7 @@ import http.client
 import json
 import os
 import shutil
-import signal
-import socket
 import ssl
-import subprocess
 import tempfile
 import time
 import weakref
@@ -25,41 +23,22 @@ from typing import TYPE_CHECKING, Any
 
 from trustpolicy.contract._errors import ConfigError, EngineUnavailable
 from trustpolicy.contract._tokens import API_CLIENTS_FILE, stage_policies, token_sha256
+from trustpolicy.engine._net import LOOPBACK, connect_host, free_port, host_port, join_host
+from trustpolicy.engine._process import spawn, terminate
 from trustpolicy.engine._tools import find_tool, policies_dir
 
 if TYPE_CHECKING:
+    import subprocess
     from types import TracebackType
     from typing import Self
 
 __all__ = ["LocalOPA"]
 
-_LOOPBACK = "127.0.0.1"
 _LOG_TAIL = 3000
 _NO_PROXY = "127.0.0.1,localhost,::1"
 _PROXY_VARS = ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")
 
 PathLike = str | os.PathLike[str]
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((_LOOPBACK, 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _terminate(proc: subprocess.Popen[bytes], timeout: float) -> None:
-    """SIGTERM, then SIGKILL after ``timeout``; reap the process either way."""
-    if proc.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            proc.kill()
-        proc.wait(5)
 
 
 def _names_bundles(config_text: str) -> bool:
@@ -71,7 +50,7 @@ def _cleanup(state: dict[str, Any]) -> None:
     """Stop the process and remove the temp dir (also runs at interpreter exit)."""
     proc = state.get("proc")
     if proc is not None:
-        _terminate(proc, 5.0)
+        terminate(proc, 5.0)
     log = state.get("log")
     if log is not None:
         log.close()
@@ -87,6 +66,11 @@ class LocalOPA:
     policies (:func:`trustpolicy.policies_dir`). A single policies directory is loaded as a
     bundle (``-b``) so ``data.system.bundles`` carries its manifest and revision. Decision
     logging is on by default so every response carries a ``decision_id``.
+
+    ``host`` is the listening address (loopback by default); ``diagnostic_addr``
+    (``HOST:PORT``) adds OPA's probe listener (``/health``, ``/metrics``), which is then
+    also where LocalOPA waits for health. If OPA does not start, the EngineUnavailable
+    carries OPA's own reason (:meth:`failure_reason`) on its first line.
     """
 
     def __init__(
@@ -102,6 +86,8 @@ class LocalOPA:
         tls_cert: PathLike | None = None,
         tls_key: PathLike | None = None,
         port: int | None = None,
+        host: str = LOOPBACK,
+        diagnostic_addr: str | None = None,
         decision_logs: bool = True,
         extra_args: Sequence[str] = (),
         startup_timeout: float = 30.0,
@@ -123,6 +109,8 @@ class LocalOPA:
         self._tls_cert = tls_cert
         self._tls_key = tls_key
         self.port: int = port if port is not None else 0
+        self.host = host
+        self.diagnostic_addr = host_port(diagnostic_addr) if diagnostic_addr else None
         self._decision_logs = decision_logs
         self._extra_args = tuple(extra_args)
         self._startup_timeout = startup_timeout
@@ -142,7 +130,15 @@ class LocalOPA:
     def url(self) -> str:
         """The server's base URL, ``http://127.0.0.1:PORT`` (``https`` with TLS)."""
         scheme = "https" if self._tls_cert is not None else "http"
-        return f"{scheme}://{_LOOPBACK}:{self.port}"
+        return f"{scheme}://{connect_host(self.host)}:{self.port}"
+
+    @property
+    def diagnostic_url(self) -> str | None:
+        """Base URL of OPA's diagnostic listener (``/health``, ``/metrics``), if any."""
+        if self.diagnostic_addr is None:
+            return None
+        host, port = self.diagnostic_addr
+        return f"http://{connect_host(host)}:{port}"
 
     @property
     def pid(self) -> int | None:
@@ -156,19 +152,12 @@ class LocalOPA:
             return self
         tmp = self._tmpdir()
         if self.port == 0:
-            self.port = _free_port()
+            self.port = free_port()
         log = self._state.get("log")
         if log is None:
             log = self._state["log"] = (tmp / "opa.log").open("ab")
         cmd = self._command(tmp)
-        self._state["proc"] = subprocess.Popen(
-            cmd,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=self._env(),
-            start_new_session=True,
-        )
+        self._state["proc"] = spawn(cmd, log=log, env=self._env())
         try:
             self.wait_healthy(self._startup_timeout, bundles=self._uses_bundles)
         except EngineUnavailable:
@@ -180,7 +169,7 @@ class LocalOPA:
         """Stop OPA: SIGTERM, then SIGKILL after ``timeout`` seconds."""
         proc: subprocess.Popen[bytes] | None = self._state.pop("proc", None)
         if proc is not None:
-            _terminate(proc, timeout)
+            terminate(proc, timeout)
 
     def restart(self) -> None:
         """Stop and start again on the same port (for fault and reload tests)."""
@@ -213,7 +202,8 @@ class LocalOPA:
             if proc is None or proc.poll() is not None:
                 code = None if proc is None else proc.returncode
                 raise EngineUnavailable(
-                    f"opa exited (code {code}) before it was healthy; log tail:\n{self._tail()}",
+                    f"opa exited (code {code}) before it was healthy: {self.failure_reason()}"
+                    f"\nlog tail:\n{self._tail()}",
                     url=self.url,
                 )
             status, last = self._probe(target)
@@ -221,7 +211,8 @@ class LocalOPA:
                 return
             if time.monotonic() >= deadline:
                 raise EngineUnavailable(
-                    f"opa not healthy after {timeout:.1f}s ({last}); log tail:\n{self._tail()}",
+                    f"opa not healthy after {timeout:.1f}s ({last}): {self.failure_reason()}"
+                    f"\nlog tail:\n{self._tail()}",
                     url=self.url,
                 )
             time.sleep(0.05)
@@ -257,8 +248,8 @@ class LocalOPA:
             str(self._opa),
             "run",
             "--server",
-            f"--addr={_LOOPBACK}:{self.port}",
-            "--disable-telemetry",
+            f"--addr={join_host(self.host)}:{self.port}",
+            "--skip-version-check",
             "--log-format=json",
             "--shutdown-grace-period=2",
             # The input check reads the JSON Schema from the bundle's data on every request;
@@ -266,6 +257,9 @@ class LocalOPA:
             # the cost of the check, measured).
             "--optimize-store-for-read-speed",
         ]
+        if self.diagnostic_addr is not None:
+            host, port = self.diagnostic_addr
+            cmd.append(f"--diagnostic-addr={join_host(host)}:{port}")
         config_text = self._config_text()
         if isinstance(self._config, Mapping):
             path = tmp / "config.json"
@@ -275,22 +269,28 @@ class LocalOPA:
             cmd.append(f"--config-file={self._config}")
         if self._decision_logs and "decision_logs" not in config_text:
             cmd.append("--set=decision_logs.console=true")
-        if self._token is not None:
-            cmd += ["--authentication=token", "--authorization=basic"]
-        if self._tls_cert is not None:
-            cmd += [f"--tls-cert-file={self._tls_cert}", f"--tls-private-key-file={self._tls_key}"]
-        if self._verification_key is not None:
-            cmd.append(f"--verification-key={self._verification_key}")
-        if self._verification_key_id is not None:
-            cmd.append(f"--verification-key-id={self._verification_key_id}")
-        if self._signing_scope is not None:
-            cmd.append(f"--scope={self._signing_scope}")
+        cmd += self._security_args()
         cmd += self._extra_args
         if self._uses_bundles:
             cmd.append("--bundle")
             cmd += [str(self._bundle)] if self._bundle is not None else []
         cmd += [str(p) for p in self._served_policies(tmp)]
         return cmd
+
+    def _security_args(self) -> list[str]:
+        """Token authentication, TLS and bundle verification flags."""
+        args = []
+        if self._token is not None:
+            args += ["--authentication=token", "--authorization=basic"]
+        if self._tls_cert is not None:
+            args += [f"--tls-cert-file={self._tls_cert}", f"--tls-private-key-file={self._tls_key}"]
+        if self._verification_key is not None:
+            args.append(f"--verification-key={self._verification_key}")
+        if self._verification_key_id is not None:
+            args.append(f"--verification-key-id={self._verification_key_id}")
+        if self._signing_scope is not None:
+            args.append(f"--scope={self._signing_scope}")
+        return args
 
     def _served_policies(self, tmp: Path) -> list[Path]:
         """The policy directories to load; with a token, the token's digest staged in.
@@ -328,15 +328,21 @@ class LocalOPA:
 
     def _probe(self, target: str) -> tuple[int, str]:
         conn: http.client.HTTPConnection
-        if self._tls_cert is not None:
+        headers = {"Authorization": f"Bearer {self._token}"} if self._token else {}
+        if self.diagnostic_addr is not None:  # OPA's probe listener: plain HTTP
+            # With token authentication OPA asks system.authz about this listener too.
+            host, port = self.diagnostic_addr
+            conn = http.client.HTTPConnection(connect_host(host), port, timeout=2)
+        elif self._tls_cert is not None:
             # Liveness only, on loopback: the certificate is checked by the real clients.
             ctx = ssl.create_default_context()
             ctx.check_hostname = False
             ctx.verify_mode = ssl.CERT_NONE
-            conn = http.client.HTTPSConnection(_LOOPBACK, self.port, timeout=2, context=ctx)
+            conn = http.client.HTTPSConnection(
+                connect_host(self.host), self.port, timeout=2, context=ctx
+            )
         else:
-            conn = http.client.HTTPConnection(_LOOPBACK, self.port, timeout=2)
-        headers = {"Authorization": f"Bearer {self._token}"} if self._token else {}
+            conn = http.client.HTTPConnection(connect_host(self.host), self.port, timeout=2)
         try:
             conn.request("GET", target, headers=headers)
             resp = conn.getresponse()
@@ -346,6 +352,26 @@ class LocalOPA:
         finally:
             conn.close()
         return resp.status, f"HTTP {resp.status} {body}"
+
+    def failure_reason(self) -> str:
+        """OPA's own words for what went wrong, every error it logged, on one line."""
+        reasons: list[str] = []
+        for line in self.log_text().splitlines():
+            text = line.strip()
+            try:
+                entry = json.loads(text)
+            except ValueError:
+                entry = None
+            if isinstance(entry, dict):
+                if entry.get("level") not in ("error", "fatal"):
+                    continue
+                parts = [str(entry.get(k)) for k in ("msg", "err", "error") if entry.get(k)]
+                text = ": ".join(parts)
+            elif not text or not text.lower().startswith(("error", "fatal", "panic")):
+                continue
+            if text and text not in reasons:
+                reasons.append(text)
+        return "; ".join(reasons) or "OPA logged no error"
 
     def _tail(self) -> str:
         """OPA's warnings and errors first (request lines would bury them), then the log's end."""

@@ -1,10 +1,11 @@
 """Impact analysis: replay stored decisions through a candidate bundle and compare.
 
-Every stored decision (of ``trustpolicy/decision``, or one request of a batch) is asked again, with
-its logged (masked) input, of a real OPA serving the candidate bundle (its signature
-verified when a key is given), in batches. A logged input without ``occurred_at`` is
-replayed at the event's own timestamp, so the replay applies the law of the day the
-decision was made and, on the same bundle, gives the same answer (the tests prove it).
+Every stored decision (of ``trustpolicy/decision``, or one request of a batch) is asked
+again, with its logged (masked) input, of a real OPA serving the candidate bundle (its
+signature verified when a key is given), in batches; identical inputs are asked once. A
+logged input without ``occurred_at`` is replayed at the event's own timestamp, so the
+replay applies the law of the day the decision was made and, on the same bundle, gives
+the same answer (the tests prove it).
 ``as_of`` replays every input under the law of another day instead.
 
 The result, :class:`Impact`, counts the outcomes before and after and keeps every changed
@@ -15,6 +16,7 @@ renders it.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -99,6 +101,7 @@ class Impact:
     after: Mapping[str, int]
     changes: tuple[ReplayedDecision, ...]
     seconds: float
+    asked: int = 0  # distinct inputs asked of the engine (identical ones are asked once)
 
     @property
     def replayed(self) -> int:
@@ -189,7 +192,7 @@ def _months(year: int | None) -> Iterator[tuple[dt.datetime, dt.datetime]]:
 
 
 class _Engine:
-    """The batch entry point of one OPA, asked over one HTTP session per thread."""
+    """The batch entry point of one OPA; each call opens its own session (thread-safe)."""
 
     def __init__(self, url: str, timeout: float) -> None:
         self.url = f"{url}/v1/data/trustpolicy/batch"
@@ -211,7 +214,12 @@ class _Engine:
                 status=answer.status_code,
                 engine_message=answer.text[:300],
             )
-        results = answer.json().get("result")
+        try:
+            results = answer.json().get("result")
+        except (ValueError, AttributeError) as exc:
+            raise EngineError(
+                f"replay: the engine's answer is not JSON: {exc}", url=self.url
+            ) from exc
         if not isinstance(results, list) or len(results) != len(inputs):
             raise EngineError("replay: the engine gave no decision for every input", url=self.url)
         for result in results:
@@ -243,15 +251,14 @@ def replay_decisions(
 
     The candidate runs in a :class:`LocalOPA` on loopback without decision logs; with
     ``verification_key`` OPA refuses a bundle whose signature does not verify (without one,
-    the signature is not checked). ``progress``
-    is called after each batch with the number replayed so far and the number stored (of
-    the whole store; ``None`` when only a year is replayed).
+    the signature is not checked). ``progress`` is called after each batch with the number
+    replayed so far and the number stored (the whole store; ``None`` for a single year).
     """
     started = time.monotonic()
     before: Counter[str] = Counter()
     after: Counter[str] = Counter()
     changes: list[ReplayedDecision] = []
-    stored = skipped = done = 0
+    stored = skipped = done = asked = 0
     total = store.count() if year is None else None
     opa = LocalOPA(
         bundle=bundle,
@@ -269,19 +276,31 @@ def replay_decisions(
             stored += len(logged)
             todo = [d for d in logged if _replayable(d)]
             skipped += len(logged) - len(todo)
-            chunks = [todo[i : i + batch_size] for i in range(0, len(todo), batch_size)]
-            inputs = [[replay_input(d, as_of) for d in chunk] for chunk in chunks]
-            for chunk, results in zip(chunks, pool.map(engine.decide, inputs), strict=True):
-                for old, new in zip(chunk, results, strict=True):
-                    revision = revision or _revision(new)
-                    replayed = _compare(old, new)
-                    before[str(replayed.before)] += 1
-                    after[replayed.after] += 1
-                    if replayed.changed:
-                        changes.append(replayed)
-                done += len(chunk)
+            # Identical inputs (occurred_at included) get identical answers: ask each once.
+            docs = [replay_input(d, as_of) for d in todo]
+            keys = [json.dumps(doc, sort_keys=True, separators=(",", ":")) for doc in docs]
+            distinct: dict[str, dict[str, Any]] = {}
+            for key, doc in zip(keys, docs, strict=True):
+                distinct.setdefault(key, doc)
+            rows = Counter(keys)
+            unique = list(distinct)
+            chunks = [unique[i : i + batch_size] for i in range(0, len(unique), batch_size)]
+            asks = ([distinct[k] for k in chunk] for chunk in chunks)
+            answers: dict[str, Mapping[str, Any]] = {}
+            for chunk, results in zip(chunks, pool.map(engine.decide, asks), strict=True):
+                answers.update(zip(chunk, results, strict=True))
+                done += sum(rows[k] for k in chunk)
                 if progress is not None:
                     progress(done, total)
+            asked += len(unique)
+            for old, key in zip(todo, keys, strict=True):
+                new = answers[key]
+                revision = revision or _revision(new)
+                replayed = _compare(old, new)
+                before[str(replayed.before)] += 1
+                after[replayed.after] += 1
+                if replayed.changed:
+                    changes.append(replayed)
     if year is None:  # anything stamped outside the months of the law (a clock gone wrong)
         outside = store.count() - stored
         stored, skipped = stored + outside, skipped + outside
@@ -296,6 +315,7 @@ def replay_decisions(
         after=dict(after),
         changes=tuple(changes),
         seconds=time.monotonic() - started,
+        asked=asked,
     )
 
 

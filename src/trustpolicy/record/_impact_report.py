@@ -60,7 +60,7 @@ def _summary(impact: Impact) -> list[str]:
         + f" ({impact.skipped} skipped: not the decision entry point, or no decision),"
         + f" {_law(impact)}.",
         f"Changed: {len(impact.changes)} ({share:.2f}%); unchanged: {impact.unchanged}.",
-        f"Time: {impact.seconds:.1f} s.",
+        f"Time: {impact.seconds:.1f} s ({impact.asked} distinct inputs asked of the engine).",
     ]
     if malformed:
         lines.append(
@@ -238,6 +238,7 @@ def _json(impact: Impact) -> str:
         "skipped": impact.skipped,
         "unchanged": impact.unchanged,
         "seconds": round(impact.seconds, 3),
+        "asked": impact.asked,
         "before": dict(impact.before),
         "after": dict(impact.after),
         "transitions": dict(impact.transitions()),

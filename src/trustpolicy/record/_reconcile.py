@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from trustpolicy.contract._errors import InvalidRequest
+from trustpolicy.contract._errors import InvalidRequest, Problem
 from trustpolicy.record._register import BOSTON, detainers
 from trustpolicy.record._report import _MONTHS, _html, _markdown, _Section, _Table
 from trustpolicy.record._report_charts import stacked_bars
@@ -76,23 +76,25 @@ def read_ice_list(path: str | Path, key: RegisterKey) -> list[IceEntry]:
     try:
         text = Path(path).read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidRequest([f"{name}: cannot read: {exc}"], what="ICE list") from None
+        raise InvalidRequest(
+            [Problem("file", f"cannot read: {exc}", source=name)], what="ICE list"
+        ) from None
     reader = csv.DictReader(io.StringIO(text), skipinitialspace=True)
     header = [h.strip().lower() for h in reader.fieldnames or []]
     place = "district" if "district" in header else "facility"
     allowed = {"date", "district", "facility", "reference"}
     if "date" not in header or place not in header or set(header) - allowed:
+        message = "must be date, district (or facility) and reference"
         raise InvalidRequest(
-            [f"{name} line 1: columns must be date, district (or facility) and reference"],
-            what="ICE list",
+            [Problem("columns", message, source=f"{name} line 1")], what="ICE list"
         )
     reader.fieldnames = header
     entries: list[IceEntry] = []
-    problems: list[str] = []
+    problems: list[Problem] = []
     for row in reader:
         where = f"{name} line {reader.line_num}"
         if None in row or any(v is None for v in row.values()):
-            problems.append(f"{where}: expected {len(header)} fields")
+            problems.append(Problem("row", f"expected {len(header)} fields", source=where))
             continue
         fields = {k: (v or "").strip() for k, v in row.items()}
         if not any(fields.values()):
@@ -100,7 +102,7 @@ def read_ice_list(path: str | Path, key: RegisterKey) -> list[IceEntry]:
         try:
             lodged = date.fromisoformat(fields["date"][:10])
         except ValueError:
-            problems.append(f"{where}: date: {fields['date']!r} is not YYYY-MM-DD")
+            problems.append(Problem("date", f"{fields['date']!r} is not YYYY-MM-DD", source=where))
             continue
         reference = fields.get("reference", "")
         digest = key.digest(reference) if reference else None
@@ -138,8 +140,8 @@ class Reconciliation:
                 ("On ICE's list", str(self.ice_total)),
                 ("In the register", str(self.register_total)),
                 (_MATCHED, str(len(self.matched))),
-                ("  by reference (keyed hash)", str(by_reference)),
-                ("  by date and district", str(len(self.matched) - by_reference)),
+                ("Matched by reference (keyed hash)", str(by_reference)),
+                ("Matched by date and district", str(len(self.matched) - by_reference)),
                 (_ICE_ONLY, str(len(self.ice_only))),
                 (_REGISTER_ONLY, str(len(self.register_only))),
             ),

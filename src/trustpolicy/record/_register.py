@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
-from trustpolicy.contract._errors import InvalidRequest
+from trustpolicy.contract._errors import InvalidRequest, Problem
 from trustpolicy.contract._limits import _INPUT_SCHEMA
 
 if TYPE_CHECKING:
@@ -120,6 +120,12 @@ def _local(value: str) -> datetime | None:
     return None
 
 
+def located(source: str, text: str) -> Problem:
+    """``"field: message"`` as a Problem found at ``source`` (a line, a file and line)."""
+    found = Problem.parse(text)
+    return Problem(found.path, found.message, source=source)
+
+
 def parse_time(text: str, field: str) -> datetime:
     """An RFC 3339 time, or a local Boston date/time as fax logs write it, as aware UTC."""
     value = text.strip()
@@ -183,7 +189,7 @@ def receipt_from_fields(
         raw_basis = []
     basis = [b for b in (_choice(b, "basis", BASES, problems) for b in raw_basis) if b]
     if problems:
-        raise InvalidRequest([f"{label}: {p}" for p in problems])
+        raise InvalidRequest([located(label, p) for p in problems])
     assert isinstance(reference, str)
     assert received is not None
     digest = key.digest(reference)
@@ -212,7 +218,9 @@ def parse_csv(
     ``line N: field: problem`` entry for every bad row; no receipt is returned then.
     """
     if received_via is not None and received_via not in CHANNELS:
-        raise InvalidRequest([f"received_via: {received_via!r} is not one of {CHANNELS}"])
+        raise InvalidRequest(
+            [Problem("received_via", f"{received_via!r} is not one of {CHANNELS}")]
+        )
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")), skipinitialspace=True)
     header = [h.strip() for h in reader.fieldnames or []]
     missing = [c for c in ("received_at", "reference") if c not in header]
@@ -220,14 +228,15 @@ def parse_csv(
     if missing or extra:
         detail = [f"missing column(s) {', '.join(missing)}"] if missing else []
         detail += [f"unknown column(s) {', '.join(extra)}"] if extra else []
-        raise InvalidRequest([f"line 1: {'; '.join(detail)}; expected {', '.join(CSV_COLUMNS)}"])
+        message = f"{'; '.join(detail)}; expected {', '.join(CSV_COLUMNS)}"
+        raise InvalidRequest([Problem("header", message, source="line 1")])
     reader.fieldnames = header
     receipts: list[Receipt] = []
-    problems: list[str] = []
+    problems: list[Problem] = []
     for row in reader:
         line = reader.line_num
         if None in row or any(v is None for v in row.values()):
-            problems.append(f"line {line}: expected {len(header)} fields")
+            problems.append(Problem("row", f"expected {len(header)} fields", source=f"line {line}"))
             continue
         fields = {k: v.strip() for k, v in row.items() if isinstance(v, str) and v.strip()}
         if not fields:
@@ -242,7 +251,7 @@ def parse_csv(
     if problems:
         raise InvalidRequest(problems)
     if not receipts:
-        raise InvalidRequest(["line 2: no detainer rows"])
+        raise InvalidRequest([Problem("rows", "no detainer rows", source="line 2")])
     return receipts
 
 

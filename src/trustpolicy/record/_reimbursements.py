@@ -18,7 +18,7 @@ from pathlib import Path
 
 import attrs
 
-from trustpolicy.contract._errors import InvalidRequest
+from trustpolicy.contract._errors import InvalidRequest, Problem
 
 __all__ = ["Reimbursement", "read_reimbursements"]
 
@@ -53,7 +53,9 @@ def read_reimbursements(path: str | Path) -> list[Reimbursement]:
     try:
         text = Path(path).read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidRequest([f"{name}: cannot read: {exc}"], what="reimbursements") from None
+        raise InvalidRequest(
+            [Problem("file", f"cannot read: {exc}", source=name)], what="reimbursements"
+        ) from None
     reader = csv.DictReader(io.StringIO(text), skipinitialspace=True)
     header = [h.strip() for h in reader.fieldnames or []]
     missing = [c for c in _REQUIRED if c not in header]
@@ -63,35 +65,37 @@ def read_reimbursements(path: str | Path) -> list[Reimbursement]:
         problem += ("; " if problem and unknown else "") + (
             f"unknown column(s) {', '.join(unknown)}" if unknown else ""
         )
+        message = f"{problem}; expected {', '.join(_COLUMNS)}"
         raise InvalidRequest(
-            [f"{name} line 1: {problem}; expected {', '.join(_COLUMNS)}"], what="reimbursements"
+            [Problem("header", message, source=f"{name} line 1")], what="reimbursements"
         )
     reader.fieldnames = header
     found: list[Reimbursement] = []
-    problems: list[str] = []
+    problems: list[Problem] = []
     for row in reader:
         where = f"{name} line {reader.line_num}"
         if None in row or any(v is None for v in row.values()):
-            problems.append(f"{where}: expected {len(header)} fields")
+            problems.append(Problem("row", f"expected {len(header)} fields", source=where))
             continue
         fields = {k: (v or "").strip() for k, v in row.items()}
         if not any(fields.values()):
             continue
-        bad = [f"{where}: {c}: required" for c in _REQUIRED if not fields.get(c)]
+        bad = [Problem(c, "required", source=where) for c in _REQUIRED if not fields.get(c)]
         bad += [
-            f"{where}: {k}: longer than {_MAX_TEXT} characters or not printable"
+            Problem(k, f"longer than {_MAX_TEXT} characters or not printable", source=where)
             for k, v in fields.items()
             if len(v) > _MAX_TEXT or not v.isprintable()
         ]
         try:
             day = date.fromisoformat(fields["date"]) if fields.get("date") else None
         except ValueError:
-            bad.append(f"{where}: date: {fields['date']!r} is not YYYY-MM-DD")
+            bad.append(Problem("date", f"{fields['date']!r} is not YYYY-MM-DD", source=where))
             day = None
         try:
             amount = _amount(fields["amount"]) if fields.get("amount") else None
         except (InvalidOperation, ValueError):
-            bad.append(f"{where}: amount: {fields['amount']!r} is not an amount in dollars")
+            message = f"{fields['amount']!r} is not an amount in dollars"
+            bad.append(Problem("amount", message, source=where))
             amount = None
         if bad or day is None or amount is None:
             problems += bad
