@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install the pinned Open Policy Agent and Regal into .tools/bin, building them from the
-# Go module proxy once per user and version and linking the cached binaries afterwards.
+# Go module proxy once per user and version and linking the cached binaries afterwards;
+# install PostgreSQL's server (Debian's postgresql package) when it is missing.
 set -euo pipefail
 
 OPA_VERSION="${OPA_VERSION:-v1.22.3}"
@@ -54,6 +55,43 @@ if ! "$bindir/opa" version | grep -q "^Version: ${OPA_VERSION#v}$"; then
   echo "setup: error: $bindir/opa does not report version $OPA_VERSION" >&2
   exit 1
 fi
+
+# PostgreSQL server binaries for the store's tests (tests/pg_server.py runs initdb and pg_ctl
+# into a temporary directory): Debian's postgresql package, installed when missing.
+pg_bindir() {
+  if [[ -n "${TRUSTPOLICY_PG_BINDIR:-}" && -x "$TRUSTPOLICY_PG_BINDIR/initdb" ]]; then
+    echo "$TRUSTPOLICY_PG_BINDIR"; return 0
+  fi
+  local dir
+  for dir in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -t/ -k5 -n -r); do
+    [[ -x "$dir/initdb" && -x "$dir/pg_ctl" ]] && { echo "$dir"; return 0; }
+  done
+  command -v initdb >/dev/null 2>&1 && { dirname "$(command -v initdb)"; return 0; }
+  return 1
+}
+if ! pg_bindir >/dev/null; then
+  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing PostgreSQL (Debian package postgresql) for the store tests..."
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq postgresql >/dev/null
+    # The package may start its default cluster; the tests run their own, so stop it again.
+    if command -v pg_lsclusters >/dev/null 2>&1; then
+      pg_lsclusters -h 2>/dev/null | while read -r ver name _port status _rest; do
+        [[ "$status" == online* ]] && pg_ctlcluster "$ver" "$name" stop || true
+      done
+    fi
+  elif command -v sudo >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing PostgreSQL with sudo apt-get install postgresql..."
+    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  fi
+  if ! pg_bindir >/dev/null; then
+    echo "setup: error: PostgreSQL server binaries (initdb, pg_ctl) are required for the store" \
+      "tests: install Debian's postgresql package (or set TRUSTPOLICY_PG_BINDIR)" >&2
+    exit 1
+  fi
+fi
+echo "setup: PostgreSQL server binaries in $(pg_bindir)"
 
 # System packages the report's PDF and its tests need: WeasyPrint's Pango libraries and a
 # font, headless Chromium (the HTML report is tested in a real browser) and poppler-utils

@@ -1,11 +1,13 @@
-"""The collector against real OPA agents: nothing lost, nothing twice, nothing personal."""
+"""The collector against real OPA agents: nothing lost, nothing twice, nothing personal.
+
+Every test runs on both store backends: a SQLite file and a real PostgreSQL server.
+"""
 
 from __future__ import annotations
 
 import gzip
 import json
 import logging
-import sqlite3
 import subprocess
 import time
 import uuid
@@ -14,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import requests
 
-from conftest import WORKED_EXAMPLES
+from conftest import WORKED_EXAMPLES, store_query, store_raw_text
 from trustpolicy import CollectorError, ConfigError, policies_dir
 from trustpolicy.engine._engine import LocalOPA
 from trustpolicy.record._collector import Collector, collector_app
@@ -23,6 +25,8 @@ from trustpolicy.record._store import DecisionStore
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+    from pg_server import PostgresServer
 
 TOKEN = "agent-c11-" + "x" * 24
 EXAMPLES = json.loads(WORKED_EXAMPLES.read_text())
@@ -82,11 +86,12 @@ def wait_for_count(store: DecisionStore, n: int, timeout: float = 15.0) -> None:
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Path:
-    return tmp_path / "decisions.sqlite"
+def db(store_url: str) -> str:
+    """A fresh store of each backend (``sqlite`` file path, or ``postgresql://`` URL)."""
+    return store_url
 
 
-def test_every_decision_is_stored_exactly_once(db: Path) -> None:
+def test_every_decision_is_stored_exactly_once(db: str) -> None:
     inputs = [e["input"] for e in EXAMPLES] * 2
     with Collector(db, {"agent-c11": TOKEN}) as collector:
         with LocalOPA(policies=policies_dir(), config=opa_config(collector.url)) as opa:
@@ -102,7 +107,7 @@ def test_every_decision_is_stored_exactly_once(db: Path) -> None:
         assert "agent-c11" in collector.store.agent_status()  # the status plugin reports too
 
 
-def test_collector_restart_loses_no_decision(db: Path) -> None:
+def test_collector_restart_loses_no_decision(db: str) -> None:
     collector = Collector(db, {"agent-c11": TOKEN}).start()
     port = collector.port
     try:
@@ -139,7 +144,7 @@ def _post(url: str, events: Any, token: str = TOKEN, path: str = "/logs") -> req
     return requests.post(url + path, data=body, headers=headers, timeout=10)
 
 
-def test_repeated_upload_creates_no_duplicate(db: Path) -> None:
+def test_repeated_upload_creates_no_duplicate(db: str) -> None:
     batch = [_event(str(uuid.uuid4()), EXAMPLES[11]["input"]) for _ in range(3)]
     with Collector(db, {"agent-c11": TOKEN}) as collector:
         first = _post(collector.url, batch)
@@ -155,24 +160,15 @@ def test_repeated_upload_creates_no_duplicate(db: Path) -> None:
         )
         assert third.json() == {"added": 1, "duplicates": 3, "not_decisions": 0}
         assert collector.store.count() == 4
-    rows = sqlite3.connect(db).execute(
-        "SELECT count(*), count(DISTINCT decision_id) FROM decisions"
-    )
-    assert rows.fetchone() == (4, 4)
+    rows = store_query(db, "SELECT count(*), count(DISTINCT decision_id) FROM decisions")
+    assert rows == [(4, 4)]
 
 
-def _raw_database_text(db: Path) -> str:
-    con = sqlite3.connect(db)
-    rows = [
-        row
-        for table in ("decisions", "agent_status")
-        for row in con.execute(f"SELECT * FROM {table}")
-    ]
-    files = b"".join(p.read_bytes() for p in db.parent.glob(db.name + "*"))
-    return json.dumps(rows) + files.decode("latin-1")
+def _raw_database_text(db: str) -> str:
+    return store_raw_text(db, ("decisions", "agent_status"))
 
 
-def test_masked_fields_never_reach_the_database(db: Path) -> None:
+def test_masked_fields_never_reach_the_database(db: str) -> None:
     with Collector(db, {"agent-c11": TOKEN}) as collector:
         with LocalOPA(policies=policies_dir(), config=opa_config(collector.url)) as opa:
             decide(opa, PERSONAL)
@@ -194,13 +190,13 @@ def test_masked_fields_never_reach_the_database(db: Path) -> None:
         "occurred_at": "2026-03-01T10:00:00Z",
     }
     # The agent's mask did the work: the collector had nothing left to strip.
-    assert sqlite3.connect(db).execute("SELECT stripped FROM decisions").fetchone() == (0,)
+    assert store_query(db, "SELECT stripped FROM decisions") == [(0,)]
     text = _raw_database_text(db)
     assert [s for s in SECRETS if s in text] == []
 
 
 def test_collector_strips_what_an_unmasked_agent_sends(
-    db: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    db: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     bare = tmp_path / "bare"
     bare.mkdir()
@@ -220,14 +216,14 @@ def test_collector_strips_what_an_unmasked_agent_sends(
         "violations": [{"rule": "BTA-DET-01"}],
     }
     # badge, immigration_status and subject_name (the case number is replaced, not counted).
-    assert sqlite3.connect(db).execute("SELECT stripped FROM decisions").fetchone() == (3,)
+    assert store_query(db, "SELECT stripped FROM decisions") == [(3,)]
     assert [s for s in SECRETS if s in _raw_database_text(db)] == []
     assert "stripped before storing" in caplog.text
     assert [s for s in SECRETS if s in caplog.text] == []
 
 
 def test_wrong_or_missing_token_is_refused_and_never_logged(
-    db: Path, caplog: pytest.LogCaptureFixture
+    db: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
     wrong = "not-the-token-" + "y" * 20
@@ -241,7 +237,7 @@ def test_wrong_or_missing_token_is_refused_and_never_logged(
     assert TOKEN not in caplog.text
 
 
-def test_malformed_upload_is_refused_whole(db: Path) -> None:
+def test_malformed_upload_is_refused_whole(db: str) -> None:
     with Collector(db, {"agent-c11": TOKEN}) as collector:
         good = _event("d-1", EXAMPLES[0]["input"])
         no_id = {k: v for k, v in good.items() if k != "decision_id"}
@@ -257,14 +253,14 @@ def test_malformed_upload_is_refused_whole(db: Path) -> None:
         assert collector.store.count() == 0
 
 
-def test_partitioned_uploads_and_health(db: Path) -> None:
+def test_partitioned_uploads_and_health(db: str) -> None:
     with Collector(db, {"agent-c11": TOKEN}) as collector:
         assert requests.get(collector.url + "/health", timeout=5).status_code == 200
         assert _post(collector.url, [_event("d-9", {})], path="/logs/district-c11").ok
         assert collector.store.count() == 1
 
 
-def test_bad_configuration_is_a_config_error(db: Path) -> None:
+def test_bad_configuration_is_a_config_error(db: str) -> None:
     store = DecisionStore(db)
     with pytest.raises(ConfigError):
         collector_app(store, {})
@@ -273,8 +269,14 @@ def test_bad_configuration_is_a_config_error(db: Path) -> None:
     store.close()
     with Collector(db, {"a": TOKEN}) as first, pytest.raises(CollectorError):
         Collector(db, {"a": TOKEN}, port=first.port).start()
-    with pytest.raises(CollectorError):
-        DecisionStore(db / "not-a-dir" / "x.sqlite")
+
+
+def test_unopenable_store_is_a_collector_error(tmp_path: Path, postgres: PostgresServer) -> None:
+    (tmp_path / "file").write_text("")
+    with pytest.raises(CollectorError, match="cannot open decision store"):
+        DecisionStore(tmp_path / "file" / "x.sqlite")
+    with pytest.raises(CollectorError, match="does not exist"):
+        DecisionStore(postgres.url("no_such_db"), password=postgres.app_password)
 
 
 def _schema_fields(schema: dict[str, Any], prefix: str = "") -> dict[str, Any]:

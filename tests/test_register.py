@@ -2,7 +2,8 @@
 
 Real OPA agents log ``receive_detainer`` and ``detain`` decisions to a real collector; the
 intake commands run as a user runs them. Every database and log file is scanned for the
-clear reference afterwards.
+clear reference afterwards. The register tests run on both store backends (``db``: a SQLite
+file or a database on the session's PostgreSQL server).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import requests
 
-from conftest import ROOT, TEST_REGISTER_KEY
+from conftest import ROOT, TEST_REGISTER_KEY, store_raw_text
 from trustpolicy import ConfigError, policies_dir
 from trustpolicy.engine._engine import LocalOPA
 from trustpolicy.record._collector import Collector
@@ -93,8 +94,26 @@ def files_holding(root: Path, reference: str) -> list[str]:
     return found
 
 
+@pytest.fixture
+def db(store_url: str) -> str:
+    """A fresh store of each backend (the PostgreSQL password is in the environment)."""
+    return store_url
+
+
+def holding(db: str, root: Path, reference: str) -> list[str]:
+    """Files under ``root`` and, for PostgreSQL, the register's and decisions' rows."""
+    found = files_holding(root, reference)
+    if "://" in db:
+        tables = ("decisions", "detainer_receipts", "detainer_links", "register_key")
+        text = store_raw_text(db, tables).encode()
+        found += [db for form in clear_forms(reference) if form in text]
+    return found
+
+
 def run(*args: str | Path, stdin: str | None = None, key: bool = True) -> Any:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRUSTPOLICY_")}
+    if "TRUSTPOLICY_DB_PASSWORD" in os.environ:  # a test on the PostgreSQL store
+        env["TRUSTPOLICY_DB_PASSWORD"] = os.environ["TRUSTPOLICY_DB_PASSWORD"]
     if key:
         env["TRUSTPOLICY_REGISTER_KEY"] = TEST_REGISTER_KEY
     return subprocess.run(
@@ -110,10 +129,9 @@ def run(*args: str | Path, stdin: str | None = None, key: bool = True) -> Any:
 
 
 def test_a_detainer_received_twice_is_one_detainer_and_a_hold_gives_its_disposition(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    db: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    db = tmp_path / "store" / "decisions.sqlite"
     with Collector(db, {"agent-c11": TOKEN}) as collector:
         with LocalOPA(policies=policies_dir(), config=opa_config(collector.url)) as opa:
             ids = [decide(opa, d)["decision_id"] for d in (RECEIVED, SECOND_FAX, HOLD)]
@@ -136,7 +154,7 @@ def test_a_detainer_received_twice_is_one_detainer_and_a_hold_gives_its_disposit
     assert entry.first.district == "C-11"
     (hold,) = entry.actions
     assert (hold.decision_id, hold.outcome) == (ids[2], "deny")  # a civil detainer holds nobody
-    assert files_holding(tmp_path, REFERENCE) == []
+    assert holding(db, tmp_path, REFERENCE) == []
     assert REFERENCE not in caplog.text
     assert REFERENCE not in opa_log
 
@@ -160,8 +178,7 @@ def test_the_collector_refuses_to_start_without_a_key(
         Collector(tmp_path / "d.sqlite", {"agent": TOKEN}).start()
 
 
-def test_the_collector_refuses_a_key_other_than_the_registers(tmp_path: Path) -> None:
-    db = tmp_path / "d.sqlite"
+def test_the_collector_refuses_a_key_other_than_the_registers(db: str) -> None:
     with Collector(db, {"agent": TOKEN}):
         pass  # keyed with the test key on first start
     other = RegisterKey.from_text("7f" * 32, "other")
@@ -170,9 +187,8 @@ def test_the_collector_refuses_a_key_other_than_the_registers(tmp_path: Path) ->
 
 
 def test_rekeying_wraps_every_hash_and_the_old_key_alone_no_longer_matches(
-    tmp_path: Path,
+    db: str, tmp_path: Path
 ) -> None:
-    db = tmp_path / "d.sqlite"
     csv_text = "received_at,district,reference\n2026-02-01 10:00,B-2,A-1\n2026-02-03,D-4,B-2\n"
     with DecisionStore(db) as store:
         store.add_receipts(parse_csv(csv_text, KEY, source="fax-log:t.csv"), KEY)
@@ -199,9 +215,8 @@ def test_rekeying_wraps_every_hash_and_the_old_key_alone_no_longer_matches(
 
 
 def test_record_from_flags_and_json_and_a_second_receipt_is_the_same_detainer(
-    tmp_path: Path,
+    db: str, tmp_path: Path
 ) -> None:
-    db = tmp_path / "d.sqlite"
     flags = ("--received-at", "2026-04-07 08:30", "--district", "E-13", "--form", "I-247D")
     stdin = json.dumps({"reference": REFERENCE})
     first = run("detainer", "record", "--db", db, *flags, "--basis", "final_order_of_removal",
@@ -223,7 +238,7 @@ def test_record_from_flags_and_json_and_a_second_receipt_is_the_same_detainer(
     assert "form: 'I-999' is not one of" in bad.stderr
     with DecisionStore(db) as store:
         assert store.register_count() == (1, 2)
-    assert files_holding(tmp_path, REFERENCE) == []
+    assert holding(db, tmp_path, REFERENCE) == []
     assert REFERENCE not in first.stdout + first.stderr + second.stdout
 
 
@@ -288,9 +303,8 @@ def test_intake_without_a_key_records_nothing(tmp_path: Path) -> None:
 
 
 def test_a_register_rekeyed_under_a_running_collector_stores_nothing_more(
-    tmp_path: Path,
+    db: str, tmp_path: Path
 ) -> None:
-    db = tmp_path / "d.sqlite"
     event = {
         "decision_id": "d-after-rekey",
         "path": "trustpolicy/decision",
@@ -309,4 +323,4 @@ def test_a_register_rekeyed_under_a_running_collector_stores_nothing_more(
         )
         assert answer.status_code == 503  # OPA keeps the batch and retries it
         assert collector.store.count() == 0
-    assert files_holding(tmp_path, REFERENCE) == []
+    assert holding(db, tmp_path, REFERENCE) == []

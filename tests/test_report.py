@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import pytest
 import requests
 
-from conftest import TEST_REGISTER_KEY, WORKED_EXAMPLES
+from conftest import BACKENDS, TEST_REGISTER_KEY, WORKED_EXAMPLES, new_store_url, store_env
 from trustpolicy import ConfigError, policies_dir
 from trustpolicy.engine._engine import LocalOPA
 from trustpolicy.record._collector import Collector
@@ -22,7 +22,6 @@ from trustpolicy.record._report import BOSTON, annual_report
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
-    from pathlib import Path
 
     from trustpolicy.record._store import DecisionStore
 
@@ -57,13 +56,15 @@ def month_table(counts: dict[str, list[int]], header: list[str]) -> list[list[st
     return [header, *rows, ["Total", *map(str, totals), str(sum(totals))]]
 
 
-@pytest.fixture(scope="module")
-def logged(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[DecisionStore, str]]:
-    """The 12 worked examples and two more detainers, decided by OPA and logged."""
-    db = tmp_path_factory.mktemp("report") / "decisions.sqlite"
+@pytest.fixture(scope="module", params=BACKENDS)
+def logged(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[DecisionStore, str]]:
+    """The 12 worked examples and two more detainers, decided by OPA and logged (each backend)."""
+    db = new_store_url(request.param, tmp_path_factory.mktemp("report"), request)
     inputs = [*EXAMPLES, RECEIVED_A1, RECEIVED_NO_DISTRICT]
     key = RegisterKey.from_text(TEST_REGISTER_KEY, "test key")  # module scope: no monkeypatch
-    with Collector(db, {"agent": TOKEN}, register_key=key) as collector:
+    with store_env(request), Collector(db, {"agent": TOKEN}, register_key=key) as collector:
         config = {
             "services": {
                 "collector": {"url": collector.url, "credentials": {"bearer": {"token": TOKEN}}}
@@ -174,8 +175,8 @@ def _upload(url: str, stamps: list[tuple[str, str, str]]) -> None:
     assert requests.post(url + "/logs", data=body, headers=headers, timeout=10).ok
 
 
-def test_months_and_year_follow_boston_time(tmp_path: Path) -> None:
-    with Collector(tmp_path / "d.sqlite", {"agent": TOKEN}) as collector:
+def test_months_and_year_follow_boston_time(store_url: str) -> None:
+    with Collector(store_url, {"agent": TOKEN}) as collector:
         _upload(
             collector.url,
             [

@@ -75,6 +75,7 @@ from trustpolicy.engine._tools import (
     policies_dir,
     project_root,
 )
+from trustpolicy.record._backend import AppliedMigration, Migration, SchemaStatus
 from trustpolicy.record._impact import Impact, ReplayedDecision, replay_decisions
 from trustpolicy.record._impact_report import impact_report
 from trustpolicy.record._masking import project_input
@@ -139,6 +140,7 @@ __all__ = [
     "Actor",
     "ActorRole",
     "Agency",
+    "AppliedMigration",
     "AsyncClient",
     "Authority",
     "AuthorityType",
@@ -176,6 +178,7 @@ __all__ = [
     "Law",
     "LocalOPA",
     "LoggedDecision",
+    "Migration",
     "OnError",
     "Operation",
     "OperationPurpose",
@@ -193,6 +196,7 @@ __all__ = [
     "RegisteredDetainer",
     "Reimbursement",
     "ReplayedDecision",
+    "SchemaStatus",
     "Severity",
     "SignatureError",
     "SigningKey",

@@ -27,6 +27,8 @@ from trustpolicy.cli._cli_common import (
     read_input,
     report_error,
 )
+from trustpolicy.cli._cli_db import collect, db_options, open_store
+from trustpolicy.cli._cli_db import db as db_group
 from trustpolicy.cli._cli_detainer import detainer
 from trustpolicy.cli._cli_ops import setup, token
 from trustpolicy.cli._cli_reconcile import REPORT_OPTIONS, reconcile, write_report
@@ -59,7 +61,6 @@ _SERVER_COMMANDS = {
     "bundle": "trustpolicy.cli._cli_bundle:bundle",
     "agent-config": "trustpolicy.cli._cli_bundle:agent_config_command",
     "serve": "trustpolicy.cli._cli_serve:serve",
-    "collector": "trustpolicy.cli._cli_serve:collector",
     "keys": "trustpolicy.cli._cli_ops:keys",
 }
 
@@ -241,12 +242,7 @@ def test_command(*, policies: Path | None, threshold: float) -> int:
     show_default=True,
     help="pdf is rendered from the HTML and needs --out.",
 )
-@click.option(
-    "--db",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The collector's SQLite store.",
-)
+@db_options
 @click.option(
     "--out", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout."
 )
@@ -255,19 +251,18 @@ def report(
     *,
     year: int | None,
     fmt: str,
-    db: Path,
+    db: str,
+    db_password_file: Path | None,
     out: Path | None,
     reimbursements: Path | None,
     ice_list: Path | None,
     key_file: Path | None,
 ) -> int:
     """Write the Section 3 annual report to the City Council from stored decision logs."""
-    if not db.is_file():
-        raise click.UsageError(f"{db}: no such decision store")
     if fmt == "pdf" and out is None:
         raise click.UsageError("--format pdf needs --out FILE")
     text = write_report(
-        db,
+        open_store(db, db_password_file),
         year or datetime.now(BOSTON).year,
         fmt,
         reimbursements=reimbursements,
@@ -308,6 +303,8 @@ def demo() -> int:
 
 cli.add_command(token)
 cli.add_command(setup)
+cli.add_command(db_group)
+cli.add_command(collect)
 cli.add_command(impact)
 cli.add_command(detainer)
 cli.add_command(reconcile)

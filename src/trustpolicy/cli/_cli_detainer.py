@@ -15,25 +15,15 @@ from typing import Any
 import click
 
 from trustpolicy.cli._cli_common import EXIT_USAGE, block, read_input
+from trustpolicy.cli._cli_db import KEY_FILE, db_options, open_store
 from trustpolicy.contract._errors import InvalidRequest
 from trustpolicy.record._register import BASES, CHANNELS, FORMS, parse_csv, receipt_from_fields
 from trustpolicy.record._register_key import RegisterKey
-from trustpolicy.record._store import DecisionStore
 
 __all__ = ["KEY_FILE", "STORE", "detainer"]
 
-STORE = click.option(
-    "--db",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The collector's SQLite store (the register lives beside the decisions).",
-)
-KEY_FILE = click.option(
-    "--key-file",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    default=None,
-    help="The register key (default: $TRUSTPOLICY_REGISTER_KEY_FILE or $TRUSTPOLICY_REGISTER_KEY).",
-)
+# The collector's store, SQLite or PostgreSQL (the register lives beside the decisions).
+STORE = db_options
 _SOURCES = {"fax-log": "fax", "mailbox": "email", "other": None}
 
 
@@ -78,7 +68,8 @@ def detainer() -> None:
 @click.option("--via", "received_via", type=click.Choice(CHANNELS), default=None)
 def record(
     *,
-    db: Path,
+    db: str,
+    db_password_file: Path | None,
     key_file: Path | None,
     json_file: str | None,
     reference: str | None,
@@ -113,7 +104,7 @@ def record(
         receipt = receipt_from_fields(fields, key, source)
     except InvalidRequest as exc:
         return _problems(exc, "invalid detainer")
-    with DecisionStore(db) as store:
+    with open_store(db, db_password_file, must_exist=False) as store:
         before, _ = store.register_count()
         added = store.add_receipts([receipt], key)
         after, _ = store.register_count()
@@ -146,7 +137,9 @@ def record(
     help="fax-log: a district's fax log (channel fax); mailbox: the central e-mail address.",
 )
 @click.argument("file")
-def import_command(*, db: Path, key_file: Path | None, source: str, file: str) -> int:
+def import_command(
+    *, db: str, db_password_file: Path | None, key_file: Path | None, source: str, file: str
+) -> int:
     """Import detainers from a CSV export, all rows or none (each bad row named by its line)."""
     text, name = read_input(file)
     key = RegisterKey.resolve(key_file)
@@ -154,7 +147,7 @@ def import_command(*, db: Path, key_file: Path | None, source: str, file: str) -
         receipts = parse_csv(text, key, source=f"{source}:{name}", received_via=_SOURCES[source])
     except InvalidRequest as exc:
         return _problems(exc, f"{name}: {len(exc.problems)} bad row(s)")
-    with DecisionStore(db) as store:
+    with open_store(db, db_password_file, must_exist=False) as store:
         before, _ = store.register_count()
         added = store.add_receipts(receipts, key)
         after, receipts_now = store.register_count()
@@ -200,14 +193,19 @@ def keygen(*, file: Path) -> int:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Where to write the register's key afterwards (the chain; never overwritten).",
 )
-def rekey(*, db: Path, key_file: Path | None, new_key_file: Path, out: Path) -> int:
+def rekey(
+    *,
+    db: str,
+    db_password_file: Path | None,
+    key_file: Path | None,
+    new_key_file: Path,
+    out: Path,
+) -> int:
     """Re-key the register: every stored hash wrapped under the new key, in one transaction."""
-    if not db.is_file():
-        raise click.UsageError(f"{db}: no such decision store")
     current = RegisterKey.resolve(key_file)
     chain = current.extended(RegisterKey.from_file(new_key_file))
-    chain.write(out)  # first: a failure afterwards leaves the register as it was, key in hand
-    with DecisionStore(db) as store:
+    with open_store(db, db_password_file) as store:
+        chain.write(out)  # first: a failure afterwards leaves the register as it was, key in hand
         count = store.rekey(current, RegisterKey.from_file(new_key_file))
     click.echo(
         f"register re-keyed: {count} hashes; its key is now {out} (fingerprint "

@@ -16,15 +16,17 @@ from typing import TYPE_CHECKING, TypeVar
 import click
 
 from trustpolicy.cli._cli_common import block
-from trustpolicy.cli._cli_detainer import KEY_FILE, STORE
+from trustpolicy.cli._cli_db import db_options, open_store
+from trustpolicy.cli._cli_detainer import KEY_FILE
 from trustpolicy.record._reconcile import Reconciliation, read_ice_list, reconcile_store
 from trustpolicy.record._register_key import RegisterKey
 from trustpolicy.record._reimbursements import read_reimbursements
 from trustpolicy.record._report import BOSTON, annual_report
-from trustpolicy.record._store import DecisionStore
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+
+    from trustpolicy.record._store import DecisionStore
 
 __all__ = ["REPORT_OPTIONS", "reconcile", "write_report"]
 
@@ -63,7 +65,7 @@ def _reconciliation(
 
 
 def write_report(
-    db: Path,
+    store: DecisionStore,
     year: int,
     fmt: str,
     *,
@@ -71,9 +73,9 @@ def write_report(
     ice_list: Path | None,
     key_file: Path | None,
 ) -> str:
-    """The report's markdown, or its HTML (for ``html`` and ``pdf``)."""
+    """The report's markdown, or its HTML (``html`` and ``pdf``), from ``store`` (then closed)."""
     paid = read_reimbursements(reimbursements) if reimbursements is not None else None
-    with DecisionStore(db) as store:
+    with store:
         matched = None if ice_list is None else _reconciliation(store, year, ice_list, key_file)
         return annual_report(
             store,
@@ -92,7 +94,7 @@ def write_report(
 )
 @click.option("--year", type=int, default=None, help="Calendar year; default: this year.")
 @click.option("--ice-list", required=True, type=_FILE, help="ICE's CSV of detainers lodged.")
-@STORE
+@db_options
 @KEY_FILE
 @click.option(
     "--format",
@@ -103,13 +105,17 @@ def write_report(
     help="markdown and html: the annual report's reconciliation section on its own.",
 )
 def reconcile(
-    *, year: int | None, ice_list: Path, db: Path, key_file: Path | None, fmt: str
+    *,
+    year: int | None,
+    ice_list: Path,
+    db: str,
+    db_password_file: Path | None,
+    key_file: Path | None,
+    fmt: str,
 ) -> int:
     """Match ICE's list of detainers lodged against the register: matched, to chase, extra."""
-    if not db.is_file():
-        raise click.UsageError(f"{db}: no such decision store")
     year = year or datetime.now(BOSTON).year
-    with DecisionStore(db) as store:
+    with open_store(db, db_password_file) as store:
         result = _reconciliation(store, year, ice_list, key_file)
     if fmt != "text":
         click.echo(result.render(fmt), nl=False)

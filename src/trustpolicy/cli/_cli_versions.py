@@ -17,9 +17,9 @@ import attrs
 import click
 
 from trustpolicy.cli._cli_common import block
+from trustpolicy.cli._cli_db import db_options, open_store
 from trustpolicy.record._impact import replay_decisions
 from trustpolicy.record._impact_report import impact_report
-from trustpolicy.record._store import DecisionStore
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -93,12 +93,7 @@ def with_occurred_at(
         "trustpolicy impact --db d.sqlite --bundle c.tar.gz --as-of 2017-03-15",
     )
 )
-@click.option(
-    "--db",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The collector's decision store.",
-)
+@db_options
 @click.option(
     "--bundle",
     "bundle_path",
@@ -133,7 +128,8 @@ def with_occurred_at(
 )
 def impact(
     *,
-    db: Path,
+    db: str,
+    db_password_file: Path | None,
     bundle_path: Path,
     key: Path | None,
     key_id: str,
@@ -150,7 +146,7 @@ def impact(
     bundle nothing changes. The report counts outcomes before and after and lists every
     changed decision by provision (rules gained and lost), district, action and month.
     """
-    for path, what in ((db, "decision store"), (bundle_path, "bundle"), (key, "key file")):
+    for path, what in ((bundle_path, "bundle"), (key, "key file")):
         if path is not None and not path.is_file():
             raise click.UsageError(f"{path}: no such {what}")
 
@@ -158,7 +154,7 @@ def impact(
         of = f" of {total} stored decisions" if total is not None else " decisions"
         click.echo(f"replayed {done}{of} so far", err=True)
 
-    with DecisionStore(db) as store:
+    with open_store(db, db_password_file) as store:
         result = replay_decisions(
             store,
             bundle_path,

@@ -1,30 +1,29 @@
-"""The decision store: decisions in SQLite, keyed by agent and ``decision_id``.
+"""The decision store: decisions keyed by agent and ``decision_id``, in SQLite or PostgreSQL.
 
 Every decision of an upload is its own row (a batch query is one row per request, see
-:mod:`trustpolicy.record._events`); a query that decides nothing is not stored. Each upload
-is committed in one transaction (WAL, synchronous FULL), so a repeated upload
-stores nothing twice. Records are keyed on (agent, decision id): one agent can never
-pre-empt another's record by uploading first under its decision id, and every such clash
-(and every repeat whose content differs from the stored record) is logged. Inputs and
-results are reduced to the allow-list before they are written (a malformed request keeps
-no free text); only the count of stripped values is logged, never the values.
+:mod:`trustpolicy.record._events`); a query that decides nothing is not stored. The store
+builds the rows; a backend (:mod:`._sqlite`, :mod:`._postgres`, behind the interface of
+:mod:`._backend`) holds the SQL. Each upload is committed in one transaction with ``ON
+CONFLICT DO NOTHING`` on (agent, decision ID), so a repeated upload, to this collector or
+to another on the same database, stores nothing twice, and one agent can never pre-empt
+another's record by uploading first under its decision ID; every such clash, and every
+repeat whose content differs from the stored record, is logged. Inputs and results are
+reduced to the allow-list before they are written (a malformed request keeps no free
+text); only the count of stripped values is logged, never the values.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
 import re
-import sqlite3
-import threading
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from trustpolicy.contract._errors import CollectorError
+from trustpolicy.contract._errors import ConfigError
+from trustpolicy.record._backend import parse_store_url, resolve_password
 from trustpolicy.record._events import DecisionEvent, decision_events
 from trustpolicy.record._masking import (
     _project_result,
@@ -34,18 +33,22 @@ from trustpolicy.record._masking import (
     project_labels,
 )
 from trustpolicy.record._register import receipt_from_decision
-from trustpolicy.record._store_register import (
-    _INSERT_LINK,
-    _INSERT_RECEIPT,
-    REGISTER_SCHEMA,
-    RegisterTables,
-    receipt_row,
-)
+from trustpolicy.record._sqlite import SQLiteBackend
+from trustpolicy.record._store_register import RegisterTables, receipt_row
 
 if TYPE_CHECKING:
+    import os
     from collections.abc import Mapping
+    from pathlib import Path
     from typing import Self
 
+    from trustpolicy.record._backend import (
+        DecisionRow,
+        Migration,
+        SchemaStatus,
+        StoreBackend,
+        StoredRow,
+    )
     from trustpolicy.record._register_key import RegisterKey
 
 __all__ = ["DecisionStore", "LoggedDecision", "StoreResult"]
@@ -114,49 +117,45 @@ class LoggedDecision:
         return revisions[0] if revisions else None
 
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS decisions (
-    decision_id TEXT NOT NULL,
-    agent TEXT NOT NULL,
-    timestamp TEXT NOT NULL,
-    received_at TEXT NOT NULL,
-    path TEXT NOT NULL,
-    input TEXT NOT NULL,
-    result TEXT,
-    bundles TEXT NOT NULL,
-    labels TEXT NOT NULL,
-    error TEXT,
-    stripped INTEGER NOT NULL,
-    PRIMARY KEY (agent, decision_id)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS decisions_by_time ON decisions (timestamp);
-CREATE INDEX IF NOT EXISTS decisions_by_id ON decisions (decision_id);
-CREATE TABLE IF NOT EXISTS agent_status (
-    agent TEXT PRIMARY KEY,
-    received_at TEXT NOT NULL,
-    status TEXT NOT NULL
-);
-"""
-_COLUMNS = "decision_id, agent, timestamp, path, input, result, bundles, labels, error"
-
-
 class DecisionStore(RegisterTables):
-    """Decisions in SQLite (WAL), one row per ``decision_id``, and the detainer register."""
+    """Decisions, one row per ``decision_id``, and the detainer register; SQLite or PostgreSQL.
 
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        self._lock = threading.Lock()
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            _owner_only(self.path)
-            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.execute("PRAGMA busy_timeout=5000")
-            _key_on_agent(self._db)
-            self._db.executescript(_SCHEMA + REGISTER_SCHEMA)
-        except (OSError, sqlite3.Error) as exc:
-            raise CollectorError(f"cannot open decision store {self.path}: {exc}") from exc
+    ``database`` is a path or ``sqlite:///path`` (the embedded default: opening it creates
+    or migrates the file), or ``postgresql://user@host:port/db`` (the schema must be
+    current: ``trustpolicy db migrate``; ``migrate=True`` applies it here instead, and
+    ``migrate=False`` opens either backend as it is, checking nothing). The
+    PostgreSQL password is ``password``, else ``TRUSTPOLICY_DB_PASSWORD``, else libpq's
+    ``PGPASSWORD`` or ``~/.pgpass``; a URL that carries one is refused.
+    """
+
+    def __init__(
+        self,
+        database: str | os.PathLike[str],
+        *,
+        password: str | None = None,
+        migrate: bool | None = None,
+        pool_size: int = 8,
+    ) -> None:
+        parsed = parse_store_url(database)
+        self.path: Path | None = parsed.path
+        self._backend: StoreBackend
+        if parsed.path is not None:
+            self._backend = SQLiteBackend(parsed.path, migrate=migrate is not False)
+        else:
+            try:
+                from trustpolicy.record._postgres import PostgresBackend  # noqa: PLC0415
+            except ImportError as exc:  # psycopg is the postgresql extra
+                raise ConfigError(
+                    "--db: a PostgreSQL store needs psycopg: pip install 'trustpolicy[postgresql]'"
+                ) from exc
+
+            self._backend = PostgresBackend(
+                parsed,
+                password=resolve_password(password),
+                migrate=migrate,
+                pool_size=pool_size,
+            )
+        self.url = self._backend.url
 
     def add(
         self, agent: str, events: list[dict[str, Any]], *, register: RegisterKey | None = None
@@ -167,13 +166,15 @@ class DecisionStore(RegisterTables):
         the keyed hash of its reference, and a ``receive_detainer`` decision records a
         receipt; without it the reference is stripped like any value outside the allow-list.
         """
-        received = datetime.now(UTC).isoformat()
-        rows, links, receipts = [], [], []
+        received = datetime.now(UTC)
+        rows: list[DecisionRow] = []
+        links: list[tuple[str, str]] = []
+        receipts: list[tuple[Any, ...]] = []
         not_decisions = 0
         if register is not None:
             self.bind_register_key(register)
         for event in events:
-            stamp = _parse_time(event["timestamp"]).isoformat()
+            stamp = _parse_time(event["timestamp"])
             found = decision_events(event)
             not_decisions += not found
             for decision in found:
@@ -184,37 +185,23 @@ class DecisionStore(RegisterTables):
                     links.append((decision.decision_id, digest))
                     kept = json.loads(row[5])
                     if kept.get("action") == "receive_detainer":
-                        receipt = receipt_from_decision(decision.decision_id, stamp, kept, digest)
+                        receipt = receipt_from_decision(
+                            decision.decision_id, stamp.isoformat(), kept, digest
+                        )
                         receipts.append(receipt_row(receipt, received))
-        with self._lock:
-            try:
-                before = self._db.total_changes
-                self._db.execute("BEGIN IMMEDIATE")
-                _log_conflicts(self._db, agent, rows)
-                self._db.executemany(
-                    "INSERT INTO decisions VALUES (?,?,?,?,?,?,?,?,?,?,?) "
-                    "ON CONFLICT (agent, decision_id) DO NOTHING",
-                    rows,
-                )
-                added = self._db.total_changes - before
-                self._db.executemany(_INSERT_LINK, links)
-                self._db.executemany(_INSERT_RECEIPT, receipts)
-                self._db.execute("COMMIT")
-            except sqlite3.Error as exc:
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
-                raise CollectorError(f"cannot store decision logs in {self.path}: {exc}") from exc
+        _log_conflicts(self._backend.select_owners([r[0] for r in rows]), agent, rows)
+        added = self._backend.insert_decisions(rows, links, receipts)
         return StoreResult(added=added, duplicates=len(rows) - added, not_decisions=not_decisions)
 
     @staticmethod
     def _row(  # noqa: PLR0917 - one private call site
         agent: str,
-        received: str,
-        stamp: str,
+        received: datetime,
+        stamp: datetime,
         event: dict[str, Any],
         found: DecisionEvent,
         register: RegisterKey | None,
-    ) -> tuple[Any, ...]:
+    ) -> DecisionRow:
         decision_id, raw_input = found.decision_id, found.input
         kept = project_input(raw_input)
         detainer = kept.get("detainer")
@@ -255,54 +242,43 @@ class DecisionStore(RegisterTables):
         self, *, since: datetime | None = None, until: datetime | None = None
     ) -> list[LoggedDecision]:
         """Return the stored decisions with ``since <= timestamp < until``, oldest first."""
-        lo = (since or datetime(1, 1, 1, tzinfo=UTC)).astimezone(UTC).isoformat()
-        hi = (until or datetime(9999, 12, 31, tzinfo=UTC)).astimezone(UTC).isoformat()
-        sql = (
-            f"SELECT {_COLUMNS} FROM decisions WHERE timestamp >= ? AND timestamp < ? "  # noqa: S608
-            "ORDER BY timestamp, decision_id"
-        )
-        return [_decision(row) for row in self._query(sql, (lo, hi))]
+        lo = (since or datetime(1, 1, 1, tzinfo=UTC)).astimezone(UTC)
+        hi = (until or datetime(9999, 12, 31, tzinfo=UTC)).astimezone(UTC)
+        return [_decision(row) for row in self._backend.select_decisions(lo, hi)]
 
     def count(self) -> int:
         """How many decisions are stored."""
-        return int(self._query("SELECT count(*) FROM decisions", ())[0][0])
+        return self._backend.count_decisions()
 
     def record_status(self, agent: str, status: Mapping[str, Any]) -> None:
         """Keep the latest status report (OPA's status plugin) of ``agent``."""
-        now = datetime.now(UTC).isoformat()
         text = json.dumps(status, sort_keys=True)
-        with self._lock:
-            try:
-                self._db.execute(
-                    "INSERT INTO agent_status VALUES (?,?,?) ON CONFLICT (agent) "
-                    "DO UPDATE SET received_at = excluded.received_at, status = excluded.status",
-                    (agent, now, text),
-                )
-            except sqlite3.Error as exc:
-                raise CollectorError(f"cannot store agent status in {self.path}: {exc}") from exc
+        self._backend.upsert_status(agent, datetime.now(UTC), text)
 
     def agent_status(self) -> dict[str, dict[str, Any]]:
         """Return the latest status report of each agent that sent one."""
-        rows = self._query("SELECT agent, status FROM agent_status ORDER BY agent", ())
-        return {agent: json.loads(text) for agent, text in rows}
+        return {agent: json.loads(text) for agent, text in self._backend.select_statuses()}
 
-    def _query(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
-        with self._lock:
-            try:
-                return self._db.execute(sql, params).fetchall()
-            except sqlite3.Error as exc:
-                raise CollectorError(f"cannot read decision store {self.path}: {exc}") from exc
+    def schema_status(self) -> SchemaStatus:
+        """Which schema migrations the database has, and which it lacks."""
+        return self._backend.schema_status()
+
+    def migrate(self) -> list[Migration]:
+        """Apply the pending schema migrations; return those applied (none if current)."""
+        return self._backend.migrate()
 
     def close(self) -> None:
         """Close the database."""
-        with self._lock:
-            self._db.close()
+        self._backend.close()
 
     def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+    def __repr__(self) -> str:
+        return f"DecisionStore({self.url!r})"
 
 
 def _reference_hash(raw: Any, register: RegisterKey | None) -> str | None:
@@ -314,70 +290,37 @@ def _reference_hash(raw: Any, register: RegisterKey | None) -> str | None:
     return register.digest(reference)
 
 
-def _owner_only(path: Path) -> None:
-    """Create the database file 0600 (SQLite gives its -wal and -shm files the same mode)."""
-    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
-    path.chmod(0o600)
-    for suffix in ("-wal", "-shm", "-journal"):
-        side = path.with_name(path.name + suffix)
-        if side.exists():
-            side.chmod(0o600)
-
-
-_OLD_KEY = "decision_id TEXT PRIMARY KEY"
-_CHUNK = 500
-
-
-def _key_on_agent(db: sqlite3.Connection) -> None:
-    """Re-key a store made before records were keyed on (agent, decision id)."""
-    found = db.execute("SELECT sql FROM sqlite_master WHERE name = 'decisions'").fetchone()
-    if found is None or _OLD_KEY not in found[0]:
-        return
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        db.execute("ALTER TABLE decisions RENAME TO decisions_by_id_only")
-        db.execute("DROP INDEX IF EXISTS decisions_by_time")
-        for statement in filter(str.strip, _SCHEMA.split(";")):
-            db.execute(statement)  # one by one: executescript would commit halfway
-        db.execute("INSERT INTO decisions SELECT * FROM decisions_by_id_only")
-        db.execute("DROP TABLE decisions_by_id_only")
-        db.execute("COMMIT")
-    except sqlite3.Error:
-        db.execute("ROLLBACK")
-        raise
-
-
-def _log_conflicts(db: sqlite3.Connection, agent: str, rows: list[tuple[Any, ...]]) -> None:
+def _log_conflicts(
+    stored: list[tuple[str, str, str, str | None]], agent: str, rows: list[DecisionRow]
+) -> None:
     """Log each row whose decision id another agent logged, or that differs from its repeat."""
     new = {row[0]: row for row in rows}
-    ids = list(new)
-    for start in range(0, len(ids), _CHUNK):
-        part = ids[start : start + _CHUNK]
-        marks = ",".join("?" * len(part))
-        sql = f"SELECT decision_id, agent, input, result FROM decisions WHERE decision_id IN ({marks})"  # noqa: S608, E501
-        for decision_id, owner, data, result in db.execute(sql, part):
-            if owner != agent:
-                _log.warning(
-                    "decision id %s from agent %s was already logged by agent %s: both kept, "
-                    "each under its own agent (an agent may be replaying another's ids)",
-                    decision_id,
-                    agent,
-                    owner,
-                )
-            elif (data, result) != (new[decision_id][5], new[decision_id][6]):
-                _log.warning(
-                    "agent %s re-sent decision %s with different content: the first is kept",
-                    agent,
-                    decision_id,
-                )
+    for decision_id, owner, data, result in stored:
+        if owner != agent:
+            _log.warning(
+                "decision id %s from agent %s was already logged by agent %s: both kept, "
+                "each under its own agent (an agent may be replaying another's ids)",
+                decision_id,
+                agent,
+                owner,
+            )
+        elif decision_id in new and (json.loads(data), json.loads(result or "null")) != (
+            json.loads(new[decision_id][5]),
+            json.loads(new[decision_id][6]),
+        ):
+            _log.warning(
+                "agent %s re-sent decision %s with different content: the first is kept",
+                agent,
+                decision_id,
+            )
 
 
-def _decision(row: tuple[Any, ...]) -> LoggedDecision:
+def _decision(row: StoredRow) -> LoggedDecision:
     decision_id, agent, stamp, path, data, result, bundles, labels, error = row
     return LoggedDecision(
         decision_id=decision_id,
         agent=agent,
-        timestamp=datetime.fromisoformat(stamp),
+        timestamp=stamp,
         path=path,
         input=json.loads(data),
         result=json.loads(result),
