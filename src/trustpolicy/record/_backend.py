@@ -105,6 +105,10 @@ class StoreBackend(Protocol):
         """Rows with ``lo <= timestamp < hi``, ordered by timestamp then decision ID."""
         ...
 
+    def select_owners(self, decision_ids: list[str]) -> list[tuple[str, str, str, str | None]]:
+        """``(decision_id, agent, input, result)`` of the stored rows with these IDs."""
+        ...
+
     def count_decisions(self) -> int:
         """How many decisions are stored."""
         ...
