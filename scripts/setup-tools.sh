@@ -51,7 +51,10 @@ install_tool() {
 
 install_tool opa github.com/open-policy-agent/opa "$OPA_VERSION"
 install_tool regal github.com/open-policy-agent/regal "$REGAL_VERSION"
-if ! "$bindir/opa" version | grep -q "^Version: ${OPA_VERSION#v}$"; then
+# Read the whole output first: `grep -q` closing the pipe early kills `opa version` with
+# SIGPIPE, which pipefail turns into a failed check.
+opa_version_output="$("$bindir/opa" version)"
+if ! grep -qx "Version: ${OPA_VERSION#v}" <<<"$opa_version_output"; then
   echo "setup: error: $bindir/opa does not report version $OPA_VERSION" >&2
   exit 1
 fi
@@ -99,7 +102,8 @@ echo "setup: PostgreSQL server binaries in $(pg_bindir)"
 apt_packages=(chromium poppler-utils fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0)
 missing=()
 for pkg in "${apt_packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  status="$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)"
+  [[ "$status" == *"install ok installed"* ]] || missing+=("$pkg")
 done
 if ((${#missing[@]})); then
   if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null 2>&1; then

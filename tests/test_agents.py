@@ -275,11 +275,14 @@ def test_agent_refuses_a_bundle_signed_under_an_unknown_key_id(signed, server, t
 
 def test_an_unreadable_key_never_echoes_a_secret_into_the_error() -> None:
     secret = "hmac-shared-secret-value-0123456789"
-    with pytest.raises(ConfigError) as caught:
-        agent_config(bundle_server_url="http://127.0.0.1:9", public_key=secret, algorithm="HS256")
-    assert secret not in str(caught.value)
-    assert caught.value.__cause__ is None
+    for algorithm in ("RS256", "HS256"):
+        with pytest.raises(ConfigError) as caught:
+            agent_config(
+                bundle_server_url="http://127.0.0.1:9", public_key=secret, algorithm=algorithm
+            )
+        assert secret not in str(caught.value)
+        assert caught.value.__cause__ is None
     config = agent_config(
-        bundle_server_url="http://127.0.0.1:9", public_key=secret.encode(), algorithm="HS256"
+        bundle_server_url="http://127.0.0.1:9", algorithm="HS256", hmac_secret_env="CITY_SECRET"
     )
-    assert config["keys"]
+    assert config["keys"]["trustpolicy"] == {"key": "${CITY_SECRET}", "algorithm": "HS256"}

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
 
-TOKENS = {"district-c11": "token-c11-5f2a", "records": "token-records-9b1e"}
+TOKENS = {"district-c11": "token-c11-5f2a-0123", "records": "token-records-9b1e"}
 URL = "/bundles/trustpolicy.tar.gz"
 
 
@@ -44,7 +44,7 @@ def server(bundles: tuple[Path, Path]) -> Iterator[BundleServer]:
     srv.stop()
 
 
-def get(server: BundleServer, token: str | None = "token-c11-5f2a", **headers: str):
+def get(server: BundleServer, token: str | None = "token-c11-5f2a-0123", **headers: str):
     if token is not None:
         headers["Authorization"] = f"Bearer {token}"
     return requests.get(server.url + URL, headers=headers, timeout=15)
@@ -59,7 +59,7 @@ def test_bundle_is_served_with_etag_and_opa_content_type(server, bundles) -> Non
     assert server.requests == {"district-c11": 1}
 
 
-@pytest.mark.parametrize("token", [None, "", "token-c11-5f2b", "Token-C11-5f2a"])
+@pytest.mark.parametrize("token", [None, "", "token-c11-5f2b-0123", "Token-C11-5f2a-0123"])
 def test_request_without_a_valid_token_is_refused(server, token, caplog) -> None:
     caplog.set_level(logging.DEBUG, logger="trustpolicy.bundle_server")
     answer = get(server, token)
@@ -106,7 +106,7 @@ def test_long_poll_times_out_with_304(server) -> None:
 
 def test_unknown_bundle_is_404(server) -> None:
     answer = requests.get(
-        server.url + "/bundles/nope.tar.gz", headers={"Authorization": "Bearer token-c11-5f2a"}
+        server.url + "/bundles/nope.tar.gz", headers={"Authorization": "Bearer token-c11-5f2a-0123"}
     )
     assert answer.status_code == 404
 

@@ -1,6 +1,6 @@
 """The built wheel, installed in fresh virtualenvs outside the checkout, as a city would.
 
-One virtualenv gets ``trustpolicy[server]`` and runs ``setup``, a local decision, the
+One virtualenv gets ``trustpolicy[server,pdf]`` and runs ``setup``, a local decision, the
 policy commands and the demo; another gets the client only. Both run from a directory
 outside the checkout with no TRUSTPOLICY_* variables, so nothing can fall back on it.
 """
@@ -76,7 +76,8 @@ def _venv(tmp: Path, requirement: str) -> Env:
 
 @pytest.fixture(scope="module")
 def server(wheel, tmp_path_factory) -> Env:
-    return _venv(tmp_path_factory.mktemp("server"), f"{wheel[0]}[server]")
+    # The demo writes the PDF report too, so it needs the pdf extra as well.
+    return _venv(tmp_path_factory.mktemp("server"), f"{wheel[0]}[server,pdf]")
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,7 @@ parent): each command exits 0 on the first two and no OPA child ever outlives it
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -56,7 +57,8 @@ def _wait(check: Callable[[], bool], timeout: float) -> bool:
 
 def _start(out: Path, *args: str | Path, ignore_sigint: bool = False) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRUSTPOLICY_")}
-    env["TRUSTPOLICY_BUNDLE_TOKENS"] = env["TRUSTPOLICY_COLLECTOR_TOKENS"] = f"c11={TOKEN}"
+    env["TRUSTPOLICY_BUNDLE_TOKENS"] = f"c11={TOKEN}"
+    env["TRUSTPOLICY_REGISTER_KEY"] = "ab" * 32  # the detainer register's key (hex)
     with out.open("wb") as handle:
         return subprocess.Popen(
             [sys.executable, "-m", "trustpolicy", *map(str, args)],
@@ -134,11 +136,13 @@ def test_serve_in_a_background_job_ignores_sigint_and_stops_on_sigterm(tmp_path,
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_bundle_serve_and_collector_stop_on_signal_with_exit_0(tmp_path, bundle, signum) -> None:
     bundle_port, collector_port = _free_port(), _free_port()
+    tokens = tmp_path / "agents.json"
+    tokens.write_text(json.dumps({"c11": TOKEN}))
     servers = [
         (_start(tmp_path / "b.out", "bundle", "serve", "--port", bundle_port, bundle), bundle_port),
         (
-            _start(tmp_path / "c.out", "collector", "--db", tmp_path / "d.sqlite",
-                   "--addr", f"127.0.0.1:{collector_port}"),
+            _start(tmp_path / "c.out", "collect", "--db", tmp_path / "d.sqlite",
+                   "--tokens", tokens, "--port", str(collector_port)),
             collector_port,
         ),
     ]  # fmt: skip
@@ -153,7 +157,7 @@ def test_bundle_serve_and_collector_stop_on_signal_with_exit_0(tmp_path, bundle,
                 proc.kill()
                 proc.wait(10)
     assert codes == [0, 0], (tmp_path / "b.out").read_text() + (tmp_path / "c.out").read_text()
-    assert "stopped" in (tmp_path / "c.out").read_text()
+    assert "collector: stopping" in (tmp_path / "c.out").read_text()
     assert TOKEN not in (tmp_path / "b.out").read_text() + (tmp_path / "c.out").read_text()
     for _, port in servers:
         with socket.socket() as sock:  # the port is free again

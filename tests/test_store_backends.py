@@ -339,3 +339,15 @@ def test_two_collectors_on_one_database_store_each_decision_once(
         postgres, url, "SELECT count(*), count(DISTINCT decision_id) FROM decisions"
     )
     assert rows == [(len(ids), len(ids))]
+
+
+def test_postgresql_url_without_psycopg_installed_is_a_config_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """psycopg is the postgresql extra: a client installed without it is told what to add."""
+    for name in ("psycopg", "psycopg.conninfo", "trustpolicy.record._postgres"):
+        monkeypatch.setitem(sys.modules, name, None)  # import now raises ImportError
+    with pytest.raises(ConfigError, match=r"trustpolicy\[postgresql\]"):
+        DecisionStore("postgresql://collector@records-db/trustpolicy")
+    with DecisionStore(tmp_path / "d.sqlite") as store:  # SQLite needs no psycopg
+        assert store.schema_status().current

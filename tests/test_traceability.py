@@ -132,3 +132,15 @@ def test_every_annotation_carries_its_citation_and_confidence(
 
 def test_every_contract_id_is_fired_by_a_test_case(fired: Counter[str]) -> None:
     assert {i for i in contract_ids() if fired[i] == 0} == set()
+
+
+def test_the_contracts_link_to_its_worked_examples_resolves() -> None:
+    # docs/trust-act.md must stay the published text, so its relative link
+    # (`examples/worked-examples.json`) is served by a copy beside it, kept identical.
+    linked = CONTRACT.parent / "examples" / "worked-examples.json"
+    assert "`examples/worked-examples.json`" in CONTRACT.read_text(encoding="utf-8")
+    tests_copy = ROOT / "tests" / "data" / "worked-examples.json"
+    assert json.loads(linked.read_text("utf-8")) == json.loads(tests_copy.read_text("utf-8"))
+    shared = ROOT.parent / "shared" / "examples" / "worked-examples.json"
+    if shared.exists():
+        assert linked.read_bytes() == shared.read_bytes()

@@ -44,7 +44,11 @@ MANIFEST = ".manifest"
 SIGNATURES = ".signatures.json"
 ORDINANCE = "Boston Code § 11-1.9 (Boston Trust Act, as amended 2019)"
 _DATA_FILES = frozenset({"data.json", "data.yaml"})
-_MAX_FILE_BYTES = 64 * 1024 * 1024
+#: The largest file a bundle may hold, here and on every agent (``size_limit_bytes`` in the
+#: agent configuration): a bundle bomb is refused as it is unpacked, never inflated.
+BUNDLE_FILE_LIMIT = 16 * 1024 * 1024
+#: The most all files of one bundle may hold together, unpacked.
+BUNDLE_TOTAL_LIMIT = 64 * 1024 * 1024
 _GIT_TIMEOUT = 30
 
 
@@ -132,8 +136,14 @@ def read_bundle(path: Path | str) -> Bundle:
 
 
 def parse_bundle(data: bytes, src: Path) -> Bundle:
-    """Parse the bytes of a bundle ``.tar.gz`` read from ``src`` (named in errors)."""
+    """Parse the bytes of a bundle ``.tar.gz`` read from ``src`` (named in errors).
+
+    Only regular files are read, as OPA reads a bundle: a symbolic or hard link, a device
+    or a fifo in the archive is skipped (never followed), so it is neither loaded nor
+    checked against the signature, here or on an agent.
+    """
     files: dict[str, bytes] = {}
+    total = 0
     try:
         with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
             for member in tar:
@@ -141,13 +151,21 @@ def parse_bundle(data: bytes, src: Path) -> Bundle:
                     continue
                 name = _normalise(member.name)
                 if not member.isfile():
-                    raise BundleError(f"{src}: {name} is not a regular file")
-                if member.size > _MAX_FILE_BYTES:
-                    raise BundleError(f"{src}: {name} is larger than {_MAX_FILE_BYTES} bytes")
+                    continue  # as OPA does: links, devices and fifos are never loaded
+                if member.size > BUNDLE_FILE_LIMIT:
+                    raise BundleError(
+                        f"{src}: {name} is {member.size} bytes unpacked, over the "
+                        f"{BUNDLE_FILE_LIMIT}-byte limit per bundle file"
+                    )
+                total += member.size
+                if total > BUNDLE_TOTAL_LIMIT:
+                    raise BundleError(
+                        f"{src}: over {BUNDLE_TOTAL_LIMIT} bytes unpacked (at {name})"
+                    )
                 if name in files:
                     raise BundleError(f"{src}: {name} appears twice")
                 handle = tar.extractfile(member)
-                files[name] = handle.read() if handle is not None else b""
+                files[name] = handle.read(BUNDLE_FILE_LIMIT + 1) if handle is not None else b""
     except (OSError, tarfile.TarError, EOFError, zlib.error) as exc:
         raise BundleError(f"cannot read bundle {src}: {exc}") from exc
     return Bundle(files=files, path=src)

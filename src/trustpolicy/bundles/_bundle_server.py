@@ -25,6 +25,14 @@ import attrs
 from aiohttp import web
 
 from trustpolicy.bundles._bundle import parse_bundle
+from trustpolicy.bundles._http_guard import (
+    ConnectionLimits,
+    GuardedSite,
+    RateLimitedWarning,
+    bearer_token,
+    middleware,
+    runner_options,
+)
 from trustpolicy.contract._errors import BundleError, ConfigError
 
 if TYPE_CHECKING:
@@ -46,6 +54,8 @@ TOKENS_ENV = "TRUSTPOLICY_BUNDLE_TOKENS"
 _LOG = logging.getLogger("trustpolicy.bundle_server")
 _LOOPBACK = "127.0.0.1"
 _START_TIMEOUT = 15.0
+#: The shortest agent token accepted (as the collector's): 128 bits of URL-safe text.
+MIN_TOKEN_LENGTH = 16
 
 
 @attrs.frozen
@@ -113,7 +123,8 @@ class BundleServer:
     """Serve signed bundles to OPA agents; run it in a thread or as an aiohttp app.
 
     ``tokens`` maps each agent's name to its bearer token (see :func:`load_tokens`).
-    ``max_wait`` caps how long a long poll is held, whatever the agent asks for.
+    ``max_wait`` caps how long a long poll is held, whatever the agent asks for;
+    ``limits`` bounds slow, idle and concurrent connections (one long poll per agent).
     """
 
     def __init__(
@@ -123,10 +134,18 @@ class BundleServer:
         host: str = _LOOPBACK,
         port: int = 0,
         max_wait: float = 300.0,
+        limits: ConnectionLimits | None = None,
     ) -> None:
-        if not tokens or not all(isinstance(t, str) and t for t in tokens.values()):
-            raise ConfigError("the bundle server needs at least one non-empty agent token")
+        if not tokens:
+            raise ConfigError("the bundle server needs at least one agent token")
+        for agent, token in tokens.items():
+            if not isinstance(token, str) or len(token) < MIN_TOKEN_LENGTH:
+                raise ConfigError(
+                    f"agent {agent!r}: token must be at least {MIN_TOKEN_LENGTH} characters"
+                )
         self._tokens = [(agent, token.encode()) for agent, token in tokens.items()]
+        self.limits = limits or ConnectionLimits(max_connections=512)
+        self._refusals = RateLimitedWarning(_LOG)
         self.host = host
         self.port = port
         self.max_wait = max_wait
@@ -183,7 +202,7 @@ class BundleServer:
 
     def create_app(self) -> web.Application:
         """Build the aiohttp application (``/bundles/{name}``, ``/health``)."""
-        app = web.Application()
+        app = web.Application(middlewares=[middleware], client_max_size=1024)
         app.router.add_get("/bundles/{name:.+}", self._handle_bundle)
         app.router.add_get("/health", self._handle_health)
         app.on_startup.append(self._on_startup)
@@ -201,10 +220,9 @@ class BundleServer:
         return web.json_response({"status": "ok"})
 
     def _agent(self, request: web.Request) -> str | None:
-        scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not given.strip():
+        supplied = bearer_token(request)
+        if supplied is None:
             return None
-        supplied = given.strip().encode()
         found = None
         for agent, token in self._tokens:  # no early exit: the same work for every token
             if hmac.compare_digest(supplied, token) and found is None:
@@ -214,7 +232,7 @@ class BundleServer:
     async def _handle_bundle(self, request: web.Request) -> web.StreamResponse:
         agent = self._agent(request)
         if agent is None:
-            _LOG.warning("refused bundle request from %s: bad or no token", request.remote)
+            self._refusals.warn("refused bundle request from %s: bad or no token", request.remote)
             return web.json_response(
                 {"code": "unauthorized", "message": "a valid bearer token is required"},
                 status=401,
@@ -261,9 +279,11 @@ class BundleServer:
         loop = asyncio.new_event_loop()
 
         async def boot() -> None:
-            runner = web.AppRunner(self.create_app(), access_log=None, shutdown_timeout=1.0)
+            runner = web.AppRunner(
+                self.create_app(), shutdown_timeout=1.0, **runner_options(self.limits)
+            )
             await runner.setup()
-            site = web.TCPSite(runner, self.host, self.port, reuse_address=True)
+            site = GuardedSite(runner, self.host, self.port, self.limits)
             await site.start()
             self._runner = runner
             if not self.port:

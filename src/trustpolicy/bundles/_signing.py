@@ -4,19 +4,19 @@ A signed bundle carries ``.signatures.json``: ``{"signatures": [<JWT>]}``, one J
 payload lists every other file with its digest, ``{"files": [{"name", "hash",
 "algorithm"}], "keyid", "scope"}``. JSON files (``.manifest``, ``data.json``,
 ``data.yaml``) are hashed over OPA's canonical form (keys sorted, no whitespace, number
-literals as written); every other file over its raw bytes. OPA checks the key id (its own
-configuration first, then the JWT ``kid``, then the ``keyid`` claim), the signature, the
-scope, then every file: a file missing from the list, a digest mismatch, or a listed file
-that is not in the bundle all reject the bundle. This module does the same, with PyJWT.
+literals as written, see :mod:`._bundle_hash`); every other file over its raw bytes. OPA
+checks the key id (its own configuration first, then the JWT ``kid``, then the ``keyid``
+claim), the signature, the scope, then every file: a file missing from the list, a digest
+mismatch, or a listed file that is not in the bundle all reject the bundle. This module
+does the same, with PyJWT. An HMAC algorithm never takes a PEM key (a public key is no
+secret), and an HMAC secret has at least 32 bytes.
 """
 
 from __future__ import annotations
 
 import fnmatch
-import hashlib
 import json
 import os
-import re
 import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,7 +28,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from trustpolicy.bundles._bundle import SIGNATURES, Bundle, read_bundle, write_archive
-from trustpolicy.contract._errors import ConfigError, SignatureError
+from trustpolicy.bundles._bundle_hash import DEFAULT_HASH, file_hash
+from trustpolicy.contract._errors import BundleError, ConfigError, SignatureError
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
@@ -47,22 +48,59 @@ __all__ = [
 ]
 
 DEFAULT_ALGORITHM = "RS256"
-DEFAULT_HASH = "SHA-256"
 _HMAC = frozenset({"HS256", "HS384", "HS512"})
 _ALGORITHMS = frozenset(
     {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"} | _HMAC
 )
-#: OPA's hash names; hashlib's name is the lower case without the first dash.
-_HASHES = frozenset({"MD5", "SHA-1", "SHA-224", "SHA-256", "SHA-384", "SHA-512"})
-_HASHES |= {"SHA-512-224", "SHA-512-256"}
-_STRUCTURED = frozenset({"data.json", "data.yaml", "signatures.json", ".manifest"})
 _CURVES = {"ES256": ec.SECP256R1(), "ES384": ec.SECP384R1(), "ES512": ec.SECP521R1()}
-_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+#: The shortest HMAC secret accepted: 256 bits, as RFC 7518 asks for HS256.
+MIN_HMAC_SECRET = 32
 
 
 def _check(algorithm: str) -> None:
     if algorithm not in _ALGORITHMS:
         raise ConfigError(f"unsupported signing algorithm {algorithm!r}: use {sorted(_ALGORITHMS)}")
+
+
+def is_hmac(algorithm: str) -> bool:
+    """Whether ``algorithm`` is an HMAC (shared-secret) algorithm: HS256, HS384, HS512."""
+    return algorithm in _HMAC
+
+
+def looks_like_pem(key: bytes | str) -> bool:
+    """Whether ``key`` holds PEM text (a key or certificate), wherever the block starts."""
+    raw = key.encode() if isinstance(key, str) else key
+    return b"-----BEGIN" in raw
+
+
+def check_hmac_secret(algorithm: str, key: bytes | str) -> None:
+    """Refuse a PEM key (a public key is no secret) or a short secret for an HMAC algorithm.
+
+    With HS256 and a public key as the "secret", anyone holding the public key could sign
+    a bundle the agent activates; so a PEM key with an HMAC algorithm is refused everywhere.
+    """
+    if not is_hmac(algorithm):
+        return
+    if looks_like_pem(key):
+        raise ConfigError(
+            f"{algorithm} is an HMAC algorithm and the key given is PEM: a public key is no "
+            "secret (anyone holding it could sign bundles); use RS256/PS256/ES256 with a PEM "
+            "key pair, or a random HMAC secret"
+        )
+    raw = key.encode() if isinstance(key, str) else key
+    if len(raw.strip()) < MIN_HMAC_SECRET:
+        raise ConfigError(
+            f"{algorithm} secret is shorter than {MIN_HMAC_SECRET} bytes "
+            "(generate_signing_key(algorithm='HS256') writes a random 256-bit one)"
+        )
+
+
+def _check_key(algorithm: str, key: bytes) -> None:
+    check_hmac_secret(algorithm, key)
+    if not is_hmac(algorithm) and not looks_like_pem(key):
+        raise ConfigError(f"{algorithm} needs a PEM key, and the key given is not PEM")
 
 
 @attrs.frozen
@@ -71,6 +109,9 @@ class _Key:
     algorithm: str = attrs.field(default=DEFAULT_ALGORITHM, validator=lambda _i, _a, v: _check(v))
     key_id: str = "trustpolicy"
     scope: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        _check_key(self.algorithm, self.key)
 
     @classmethod
     def from_file(
@@ -109,7 +150,7 @@ class VerificationKey(_Key):
 
     def material(self) -> Any:
         """Return the key as PyJWT takes it: a public key (from key, private key or cert)."""
-        if self.algorithm in _HMAC or not self.key.lstrip().startswith(b"-----BEGIN"):
+        if self.algorithm in _HMAC:
             return self.key
         try:
             if b"CERTIFICATE" in self.key:
@@ -143,89 +184,6 @@ class VerifiedBundle:
     def revision(self) -> str:
         """The manifest revision of the verified bundle."""
         return self.bundle.revision
-
-
-# -- hashing --------------------------------------------------------------------------
-
-
-class _Literal(str):
-    """A JSON number kept exactly as written, the way Go's ``json.Number`` keeps it."""
-
-    __slots__ = ()
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
-def _go_string(text: str) -> str:
-    """Encode a string as Go's ``encoding/json`` does with HTML escaping off."""
-    text = _SURROGATE.sub("\ufffd", text)
-    encoded = json.dumps(text, ensure_ascii=False)
-    return encoded.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
-
-
-def _canonical(value: Any, out: list[str]) -> None:
-    """Write OPA's canonical form of a decoded JSON value (see OPA's ``bundle/hash.go``)."""
-    if isinstance(value, dict):
-        keys = {_SURROGATE.sub("\ufffd", k): v for k, v in value.items()}
-        out.append("{")
-        for i, key in enumerate(sorted(keys, key=lambda k: k.encode())):
-            if i:
-                out.append(",")
-            out.append(_go_string(key))
-            out.append(":")
-            _canonical(keys[key], out)
-        out.append("}")
-    elif isinstance(value, list):
-        out.append("[")
-        for i, item in enumerate(value):
-            if i:
-                out.append(",")
-            _canonical(item, out)
-        out.append("]")
-    else:
-        out.append(_scalar(value))
-
-
-def _scalar(value: Any) -> str:
-    if isinstance(value, _Literal):
-        return str.__str__(value)
-    if isinstance(value, str):
-        return _go_string(value)
-    if value is None:
-        return "null"
-    return "true" if value else "false"
-
-
-def _canonical_bytes(name: str, data: bytes) -> bytes:
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    try:
-        value = json.loads(
-            data.decode("utf-8"),
-            parse_int=_Literal,
-            parse_float=_Literal,
-            parse_constant=_reject_constant,
-        )
-    except (UnicodeDecodeError, ValueError) as exc:
-        hint = " (only JSON-compatible data.yaml can be hashed as OPA does)" * (
-            name.endswith(".yaml")
-        )
-        raise SignatureError(f"cannot parse as JSON{hint}: {exc}", file=name) from exc
-    out: list[str] = []
-    _canonical(value, out)
-    return "".join(out).encode()
-
-
-def file_hash(name: str, data: bytes, algorithm: str = DEFAULT_HASH) -> str:
-    """Hex digest of bundle file ``name`` as OPA computes it (canonical JSON or raw bytes)."""
-    if algorithm not in _HASHES:
-        raise SignatureError(f"unsupported hashing algorithm {algorithm!r}", file=name)
-    if name.rsplit("/", 1)[-1] in _STRUCTURED:
-        data = _canonical_bytes(name, data)
-    hash_name = algorithm.lower().replace("-", "", 1).replace("-", "_")
-    return hashlib.new(hash_name, data).hexdigest()
 
 
 # -- signing ----------------------------------------------------------------------------
@@ -333,7 +291,19 @@ def verify_bundle(
             f"scope mismatch: signed for {got_scope!r}, expected {want_scope!r}", file=SIGNATURES
         )
     checked = _check_files(bundle, _listed_files(claims), exclude)
+    _check_loadable(bundle)
     return VerifiedBundle(bundle=bundle, key_id=chosen, scope=want_scope, files=checked)
+
+
+_BOM = b"\xef\xbb\xbf"
+_JSON_FILES = frozenset({".manifest", "data.json"})
+
+
+def _check_loadable(bundle: Bundle) -> None:
+    """Refuse what OPA refuses to load although it verifies: JSON with a byte-order mark."""
+    for name in sorted(bundle.files):
+        if name.rsplit("/", 1)[-1] in _JSON_FILES and bundle.files[name].startswith(_BOM):
+            raise BundleError(f"{name} starts with a byte-order mark: OPA refuses to load it")
 
 
 def _check_files(

@@ -61,7 +61,6 @@ _SERVER_COMMANDS = {
     "bundle": "trustpolicy.cli._cli_bundle:bundle",
     "agent-config": "trustpolicy.cli._cli_bundle:agent_config_command",
     "serve": "trustpolicy.cli._cli_serve:serve",
-    "collector": "trustpolicy.cli._cli_serve:collector",
     "keys": "trustpolicy.cli._cli_ops:keys",
 }
 

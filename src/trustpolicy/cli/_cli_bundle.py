@@ -15,6 +15,7 @@ from trustpolicy.bundles._signing import SigningKey, VerificationKey, sign_bundl
 from trustpolicy.cli._cli_common import block
 from trustpolicy.cli._cli_ops import read_clients
 from trustpolicy.cli._lifecycle import run_until_stopped, stop_signals
+from trustpolicy.contract._errors import BundleError
 from trustpolicy.contract._tokens import stage_policies
 from trustpolicy.engine._tools import policies_dir
 
@@ -226,14 +227,29 @@ def serve(*, tokens_path: Path | None, host: str, port: int, bundle_path: Path) 
         stamp = [bundle_path.stat().st_mtime_ns]
 
         def republish() -> bool:
-            if bundle_path.is_file() and bundle_path.stat().st_mtime_ns != stamp[0]:
-                stamp[0] = bundle_path.stat().st_mtime_ns
-                click.echo(f"published revision {server.publish(bundle_path).revision}")
+            stamp[0] = _republish(server, bundle_path, stamp[0])
             return True
 
         run_until_stopped(stop, tick=republish, period=1.0)
     click.echo("stopped")
     return 0
+
+
+def _republish(server: BundleServer, bundle_path: Path, stamp: int) -> int:
+    """Publish ``bundle_path`` if it changed; a bad file is refused and the last good stays."""
+    try:
+        changed = bundle_path.stat().st_mtime_ns
+    except OSError:
+        return stamp  # being replaced: look again next second
+    if changed == stamp:
+        return stamp
+    try:
+        click.echo(f"published revision {server.publish(bundle_path).revision}")
+    except BundleError as exc:
+        current = server.current()
+        kept = current.revision if current is not None else "nothing"
+        click.echo(f"refused {bundle_path}: {exc}; still serving revision {kept}", err=True)
+    return changed
 
 
 @click.command(
@@ -251,12 +267,17 @@ def serve(*, tokens_path: Path | None, host: str, port: int, bundle_path: Path) 
 )
 @click.option(
     "--public-key",
-    required=True,
+    default=None,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="PEM public key the agent verifies bundles with.",
+    help="PEM public key the agent verifies bundles with (RS*, PS*, ES*).",
 )
 @click.option("--key-id", default="trustpolicy", show_default=True)
 @click.option("--algorithm", type=_ALGORITHMS, default="RS256", show_default=True)
+@click.option(
+    "--hmac-secret-env",
+    default=None,
+    help="HS* only: the variable OPA reads the shared secret from (never written in).",
+)
 @click.option(
     "--token-file",
     "token_path",
@@ -282,13 +303,17 @@ def serve(*, tokens_path: Path | None, host: str, port: int, bundle_path: Path) 
     default=None,
     help="Write here (.json, else YAML); default: JSON on stdout.",
 )
-def agent_config_command(*, out: Path | None, public_key: Path, **options: str | None) -> int:
+def agent_config_command(
+    *, out: Path | None, public_key: Path | None, **options: str | None
+) -> int:
     """Write the OPA configuration for one department's agent.
 
     The agent pulls the signed bundle (persisted, long polling) and ships decision logs
-    to the collector. Tokens are referenced by file or variable, never written in.
+    to the collector. Tokens and HMAC secrets are referenced by file or variable, never
+    written in; an HMAC algorithm with a PEM key is refused (a public key is no secret).
     """
-    config = agent_config(public_key=_existing(public_key, "public key file"), **options)  # type: ignore[arg-type]
+    key = _existing(public_key, "public key file") if public_key is not None else None
+    config = agent_config(public_key=key, **options)  # type: ignore[arg-type]
     if out is None:
         click.echo(json.dumps(config, indent=2))
     else:

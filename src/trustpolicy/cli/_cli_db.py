@@ -11,17 +11,15 @@ from __future__ import annotations
 import functools
 import json
 import logging
-import signal
-import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from trustpolicy.cli._cli_common import EXIT_FAILED, block, epilog
+from trustpolicy.cli._lifecycle import run_until_stopped, stop_signals
 from trustpolicy.contract._errors import ConfigError
 from trustpolicy.record._backend import PASSWORD_ENV, parse_store_url, read_password_file
-from trustpolicy.record._collector import Collector
 from trustpolicy.record._register_key import RegisterKey
 from trustpolicy.record._store import DecisionStore
 
@@ -176,16 +174,24 @@ def collect(
     port: int,
 ) -> int:
     """Receive OPA agents' decision logs and status into the store until stopped (SIGTERM)."""
+    try:  # the server extra (aiohttp): imported here so client-only installs keep the CLI
+        from trustpolicy.record._collector import Collector  # noqa: PLC0415
+    except ModuleNotFoundError as exc:
+        raise click.UsageError(
+            f"'trustpolicy collect' needs the server extra ({exc.name} is not installed): "
+            "pip install 'trustpolicy[server]'"
+        ) from exc
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     tokens = _tokens(tokens_file)
     key = RegisterKey.resolve(key_file)
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
     store = open_store(db, db_password_file, must_exist=False)
-    with store, Collector(store, tokens, host=host, port=port, register_key=key) as collector:
+    # SIGTERM or SIGINT stop it with exit 0; a SIGINT ignored at start stays ignored.
+    with (
+        stop_signals() as stop,
+        store,
+        Collector(store, tokens, host=host, port=port, register_key=key) as collector,
+    ):
         click.echo(f"collector on {collector.url} -> {store.url}", err=True)
-        while not stop.wait(1.0):
-            pass
+        run_until_stopped(stop, period=1.0)
         click.echo("collector: stopping (finishing in-flight uploads)", err=True)
     return 0

@@ -1,8 +1,8 @@
-"""``trustpolicy serve`` (an OPA agent on a bundle) and ``trustpolicy collector``.
+"""``trustpolicy serve``: an OPA agent on a built bundle.
 
-Both run until SIGTERM or SIGINT and then stop in order with exit code 0 (see
-:mod:`trustpolicy.cli._lifecycle`); the OPA child of ``serve`` dies with its parent even
-when the parent is killed outright.
+It runs until SIGTERM or SIGINT and then stops in order with exit code 0 (see
+:mod:`trustpolicy.cli._lifecycle`); its OPA child dies with it even when it is killed
+outright.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from pathlib import Path
 import click
 
 from trustpolicy.bundles._bundle import read_bundle
-from trustpolicy.bundles._bundle_server import load_tokens
 from trustpolicy.cli._cli_common import EXIT_FAILED, block, epilog
 from trustpolicy.cli._lifecycle import run_until_stopped, stop_signals
 from trustpolicy.contract._errors import ConfigError
@@ -21,11 +20,8 @@ from trustpolicy.contract._tokens import API_CLIENTS_FILE, read_token, token_sha
 from trustpolicy.engine._engine import LocalOPA
 from trustpolicy.engine._net import host_port
 from trustpolicy.engine._tools import OPA_VERSION
-from trustpolicy.record._collector import Collector
 
-__all__ = ["collector", "serve"]
-
-_COLLECTOR_TOKENS_ENV = "TRUSTPOLICY_COLLECTOR_TOKENS"
+__all__ = ["serve"]
 
 
 def _addr(value: str, option: str) -> tuple[str, int]:
@@ -143,44 +139,3 @@ def serve(
             return 0
     click.echo(f"OPA exited: {opa.failure_reason()}", err=True)
     return EXIT_FAILED
-
-
-@click.command(
-    epilog=block(
-        "Example",
-        "trustpolicy collector --db var/decisions.sqlite --tokens /etc/trustpolicy/agents \\",
-        "  --addr 127.0.0.1:8383",
-    )
-)
-@click.option(
-    "--db",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The SQLite decision store (created if missing).",
-)
-@click.option(
-    "--tokens",
-    "tokens_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help=f"File of '<agent> <token>' lines (default: ${_COLLECTOR_TOKENS_ENV}=agent=token,...).",
-)
-@click.option("--addr", default="127.0.0.1:8383", show_default=True, help="HOST:PORT to listen on.")
-def collector(*, db: Path, tokens_path: Path | None, addr: str) -> int:
-    """Receive agents' decision logs into --db until SIGTERM or Ctrl-C (then exit 0).
-
-    Each agent authenticates with its own bearer token; in-flight uploads finish and the
-    store is closed before the command exits.
-    """
-    host, port = _addr(addr, "--addr")
-    if tokens_path is not None and not tokens_path.is_file():
-        raise click.UsageError(f"{tokens_path}: no such tokens file")
-    tokens = load_tokens(tokens_path, env=_COLLECTOR_TOKENS_ENV)
-    with stop_signals() as stop, Collector(db, tokens, host=host, port=port) as server:
-        click.echo(
-            f"collector on {server.url} storing into {db} for {len(tokens)} agent(s);"
-            " SIGTERM or Ctrl-C stops it"
-        )
-        run_until_stopped(stop)
-    click.echo("stopped")
-    return 0

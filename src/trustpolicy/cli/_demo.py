@@ -5,18 +5,24 @@ serves it (bearer token) to an OPA agent configured by :func:`agent_config`, whi
 its decision logs to a :class:`Collector`. The demo replays the Tara Construction case and
 the contract's worked examples through the SDK, checks the worked examples against their
 expected answers, and writes the annual report from the collector's store. Everything it
-starts is stopped on the way out, Ctrl-C included.
+starts is stopped on the way out, and the temporary directory holding the development
+private key and the tokens is removed on every exit path: an error, Ctrl-C, SIGTERM or
+SIGHUP (turned into an interrupt while the demo runs); one left by a SIGKILL is removed by
+the next demo run.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import os
 import secrets
+import shutil
+import signal
 import tempfile
 import textwrap
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -63,6 +69,50 @@ KEY_ID = "demo"
 AGENT = "bpd-district-d4"
 _LOG_WAIT = 30.0
 _WIDTH = 100
+_TMP_PREFIX = "trustpolicy-demo-"
+_OWNER = "demo.pid"
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def _signals_interrupt() -> Iterator[None]:
+    """While the demo runs, SIGTERM and SIGHUP unwind it like Ctrl-C (so it cleans up)."""
+    previous = {}
+    try:
+        for signum in _STOP_SIGNALS:
+            previous[signum] = signal.signal(signum, _interrupt)
+    except ValueError:  # not the main thread: nothing to install
+        pass
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _sweep_stale(root: Path) -> None:
+    """Remove demo directories (keys, tokens) whose demo process no longer exists."""
+    for folder in root.glob(f"{_TMP_PREFIX}*"):
+        try:
+            pid = int((folder / _OWNER).read_text())
+        except (OSError, ValueError):
+            continue
+        if folder.is_dir() and not folder.is_symlink() and not _alive(pid):
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def worked_examples(root: Path | None = None) -> tuple[DemoCase, ...]:
@@ -198,11 +248,14 @@ def run_demo(echo: Echo = print) -> int:
     """Run the demo; return 0 when every worked example gave its expected answer, else 1."""
     started = time.monotonic()
     out = _work_dir()
+    _sweep_stale(Path(tempfile.gettempdir()))
     with (
-        tempfile.TemporaryDirectory(prefix="trustpolicy-demo-") as tmp,
+        _signals_interrupt(),
+        tempfile.TemporaryDirectory(prefix=_TMP_PREFIX) as tmp,
         contextlib.ExitStack() as stack,
     ):
         private = Path(tmp)
+        (private / _OWNER).write_text(str(os.getpid()))
         echo(f"demo: OPA {OPA_VERSION}; outputs in {out}")
         pair = generate_signing_key(private / "keys", name=KEY_ID)
         echo(f"demo: development signing key (RS256, key id {KEY_ID!r}) in a temporary directory")

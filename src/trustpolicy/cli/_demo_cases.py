@@ -60,9 +60,17 @@ def tara_construction() -> tuple[DemoCase, ...]:
             forward | {"purpose": "criminal_investigation"},
         ),
         DemoCase(
+            # Since contract revision 2 the criminal-history exception needs a serious violent
+            # charge or conviction; the worker had none, so even his record may not go to ERO.
             "T4",
-            "Lawful: answer ICE-ERO with criminal history only",
-            forward | {"information": ["criminal_history"], "purpose": "criminal_history_check"},
+            "Not lawful either: answer ICE-ERO with the worker's criminal history (no serious"
+            " violent charge)",
+            forward
+            | {
+                "subject": {"role": "worker", "charges": []},
+                "information": ["criminal_history"],
+                "purpose": "criminal_history_check",
+            },
         ),
         DemoCase(
             "T5",

@@ -105,6 +105,10 @@ class StoreBackend(Protocol):
         """Rows with ``lo <= timestamp < hi``, ordered by timestamp then decision ID."""
         ...
 
+    def select_owners(self, decision_ids: list[str]) -> list[tuple[str, str, str, str | None]]:
+        """``(decision_id, agent, input, result)`` of the stored rows with these IDs."""
+        ...
+
     def count_decisions(self) -> int:
         """How many decisions are stored."""
         ...
@@ -205,7 +209,12 @@ def parse_store_url(database: str | os.PathLike[str]) -> StoreURL:
 
 
 def _postgres_url(text: str) -> StoreURL:
-    from psycopg.conninfo import conninfo_to_dict  # noqa: PLC0415 - only PostgreSQL needs it
+    try:
+        from psycopg.conninfo import conninfo_to_dict  # noqa: PLC0415 - only PostgreSQL needs it
+    except ImportError as exc:  # psycopg is the postgresql extra
+        raise ConfigError(
+            "db: a PostgreSQL store needs psycopg: pip install 'trustpolicy[postgresql]'"
+        ) from exc
 
     try:
         params: dict[str, Any] = conninfo_to_dict(text)

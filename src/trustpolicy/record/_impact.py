@@ -44,6 +44,8 @@ BOSTON = ZoneInfo("America/New_York")
 DECISION_PATHS = frozenset({"trustpolicy/decision", "trustpolicy/batch"})
 _LISTS = ("violations", "exceptions", "escalations", "obligations")
 _INPUT_RULE = "TP-INPUT-01"
+#: How many answers are kept to reuse for identical inputs in later months.
+_CACHE = 50_000
 #: The first month a stored decision can fall in (the oldest law encoded: US-1373).
 _FIRST = dt.datetime(1996, 9, 1, tzinfo=dt.UTC)
 
@@ -259,6 +261,7 @@ def replay_decisions(
     after: Counter[str] = Counter()
     changes: list[ReplayedDecision] = []
     stored = skipped = done = asked = 0
+    answers: dict[str, Mapping[str, Any]] = {}  # by canonical input, across months
     total = store.count() if year is None else None
     opa = LocalOPA(
         bundle=bundle,
@@ -283,15 +286,19 @@ def replay_decisions(
             for key, doc in zip(keys, docs, strict=True):
                 distinct.setdefault(key, doc)
             rows = Counter(keys)
-            unique = list(distinct)
+            if len(answers) > _CACHE:
+                answers.clear()  # bounded: the answers of earlier months are only a shortcut
+            unique = [k for k in distinct if k not in answers]
             chunks = [unique[i : i + batch_size] for i in range(0, len(unique), batch_size)]
             asks = ([distinct[k] for k in chunk] for chunk in chunks)
-            answers: dict[str, Mapping[str, Any]] = {}
+            done += sum(rows[k] for k in distinct if k in answers)
             for chunk, results in zip(chunks, pool.map(engine.decide, asks), strict=True):
                 answers.update(zip(chunk, results, strict=True))
                 done += sum(rows[k] for k in chunk)
                 if progress is not None:
                     progress(done, total)
+            if todo and not chunks and progress is not None:  # every answer known already
+                progress(done, total)
             asked += len(unique)
             for old, key in zip(todo, keys, strict=True):
                 new = answers[key]

@@ -20,6 +20,9 @@ if TYPE_CHECKING:
 
 __all__ = ["project_input"]
 
+#: The engine's rule for a request that fails the input check (``policies/.../input.rego``).
+MALFORMED_RULE = "TP-INPUT-01"
+
 #: What stands in for a criminal case number: the case exists (the fact a decision reads),
 #: its number is not kept. The same marker as ``system.log.case_marker`` in the bundle.
 CASE_MARKER = "on-file"
@@ -33,6 +36,11 @@ _OUTCOMES = frozenset({"allow", "deny", "escalate"})
 @functools.cache
 def _pattern(go: str) -> re.Pattern[str]:
     return re.compile(_python_pattern(go), re.ASCII)
+
+
+def _free_text(spec: Mapping[str, Any]) -> bool:
+    """A string field with neither an enumeration nor a format: a name, a district, a statute."""
+    return spec.get("type") == "string" and "enum" not in spec and "format" not in spec
 
 
 def _leaf(spec: Mapping[str, Any], value: Any) -> bool:
@@ -50,25 +58,25 @@ def _leaf(spec: Mapping[str, Any], value: Any) -> bool:
     return spec.get("format") != "date-time" or _is_rfc3339(value)
 
 
-def _project(spec: Mapping[str, Any] | None, value: Any) -> Any:
+def _project(spec: Mapping[str, Any] | None, value: Any, free_text: bool = True) -> Any:
     """``value`` reduced to what ``spec`` accepts, or ``None`` when nothing of it may be kept."""
-    if spec is None:
+    if spec is None or (not free_text and _free_text(spec)):
         return None
     if spec.get("type") == "object":
         if not isinstance(value, dict):
             return None
         props = spec.get("properties", {})
-        kept = {k: _project(props.get(k), v) for k, v in value.items()}
+        kept = {k: _project(props.get(k), v, free_text) for k, v in value.items()}
         return {k: v for k, v in kept.items() if v is not None}
     if spec.get("type") == "array":
         if not isinstance(value, list):
             return None
-        items = (_project(spec.get("items"), item) for item in value)
+        items = (_project(spec.get("items"), item, free_text) for item in value)
         return [item for item in items if item is not None]
     return value if _leaf(spec, value) else None
 
 
-def project_input(raw: Any) -> dict[str, Any]:
+def project_input(raw: Any, *, free_text: bool = True) -> dict[str, Any]:
     """Return the input as the decision-log mask logs it: projected onto the input schema.
 
     The same walk as ``policies/system/log/mask.rego``: a field the schema does not define,
@@ -76,14 +84,50 @@ def project_input(raw: Any) -> dict[str, Any]:
     criminal case number becomes :data:`CASE_MARKER`. So a misconfigured agent still cannot
     put a name, a case number or an immigration status into the store, and every fact a
     decision depends on is kept for exact replay.
+
+    With ``free_text=False`` (a malformed request, see :func:`is_malformed`) no free-text
+    field is kept at all (agency, district, statute, references): only enumerated,
+    boolean and date-time facts.
     """
-    kept = _project(_SCHEMA, raw) if isinstance(raw, dict) else None
+    kept = _project(_SCHEMA, raw, free_text) if isinstance(raw, dict) else None
     if not isinstance(kept, dict):
         return {}
     case = kept.get("criminal_case")
     if isinstance(case, dict) and "id" in case:
         case["id"] = CASE_MARKER
     return kept
+
+
+def is_malformed(result: Any) -> bool:
+    """Whether a logged decision result denies its request as malformed (TP-INPUT-01)."""
+    violations = result.get("violations") if isinstance(result, dict) else None
+    return isinstance(violations, list) and any(
+        isinstance(v, dict) and v.get("rule") == MALFORMED_RULE for v in violations
+    )
+
+
+#: Labels and error codes are kept only as short plain names: never free text.
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@+/-]{0,63}\Z")
+_LABELS = ("app", "department", "id", "version")
+
+
+def _name(value: Any) -> bool:
+    return isinstance(value, str) and _NAME.match(value) is not None
+
+
+def project_labels(raw: Any) -> dict[str, str]:
+    """The agent's labels the store keeps: app, department, id and version, as plain names."""
+    if not isinstance(raw, dict):
+        return {}
+    return {k: raw[k] for k in _LABELS if _name(raw.get(k))}
+
+
+def project_error(raw: Any) -> dict[str, str] | None:
+    """An engine error as its code alone (OPA's message can quote the request)."""
+    if raw is None:
+        return None
+    code = raw.get("code") if isinstance(raw, dict) else None
+    return {"code": code if isinstance(code, str) and _name(code) else "error"}
 
 
 def _project_result(raw: Any) -> dict[str, Any] | None:

@@ -2,7 +2,7 @@
 
 For a city whose records live on a database server: several collectors (behind a load
 balancer) write into one database, and the report reads the same one. A decision is
-stored once however many collectors receive it: ``decision_id`` is the primary key and
+stored once however many collectors receive it: ``(agent, decision_id)`` is the primary key and
 every insert is ``ON CONFLICT DO NOTHING``, never a read-then-write. A batch is inserted in
 decision-ID order, so two transactions holding overlapping batches cannot deadlock, and a
 transaction the server aborts anyway (deadlock, serialisation, a dropped connection) is
@@ -102,6 +102,15 @@ MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
+    Migration(
+        3,
+        "decisions keyed on agent and decision id",
+        (
+            "ALTER TABLE decisions DROP CONSTRAINT decisions_pkey",
+            "ALTER TABLE decisions ADD PRIMARY KEY (agent, decision_id)",
+            "CREATE INDEX decisions_by_id ON decisions (decision_id)",
+        ),
+    ),
 )
 
 # One lock key for every trustpolicy migration on this database (any fixed 64-bit number).
@@ -114,7 +123,7 @@ _MIGRATIONS_TABLE = """CREATE TABLE IF NOT EXISTS schema_migrations (
 _INSERT = (
     'INSERT INTO decisions (decision_id, agent, "timestamp", received_at, path, input, '
     "result, bundles, labels, error, stripped) VALUES (%s, %s, %s, %s, %s, %s::json, "
-    "%s::json, %s::json, %s::json, %s, %s) ON CONFLICT (decision_id) DO NOTHING"
+    "%s::json, %s::json, %s::json, %s, %s) ON CONFLICT (agent, decision_id) DO NOTHING"
 )
 _SELECT = (
     'SELECT decision_id, agent, "timestamp", path, input::text, result::text, bundles::text, '
@@ -341,6 +350,19 @@ class PostgresBackend:
             return [(r[0], r[1], r[2].astimezone(UTC), *r[3:]) for r in rows]
 
         return self._run("read decisions", work)
+
+    def select_owners(self, decision_ids: list[str]) -> list[tuple[str, str, str, str | None]]:
+        """``(decision_id, agent, input, result)`` of the stored rows with these IDs."""
+
+        def work(conn: psycopg.Connection[Any]) -> list[tuple[str, str, str, str | None]]:
+            rows = conn.execute(
+                "SELECT decision_id, agent, input::text, result::text FROM decisions "
+                "WHERE decision_id = ANY(%s)",
+                (decision_ids,),
+            ).fetchall()
+            return [(r[0], r[1], r[2], r[3]) for r in rows]
+
+        return self._run("read decisions", work) if decision_ids else []
 
     def count_decisions(self) -> int:
         """How many decisions are stored."""

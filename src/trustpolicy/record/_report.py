@@ -8,6 +8,7 @@ Months and years are Boston local time.
 from __future__ import annotations
 
 import html
+import re
 from collections import Counter
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal
@@ -77,6 +78,13 @@ _DEFINITIONS = (
     ),
     "Dates are the time the engine decided, in Boston local time.",
 )
+# Control characters become spaces (a newline would end a table row); bidi overrides and
+# isolates, zero-width characters and other invisible formatting are removed.
+_BREAKS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u0085]+")
+_INVISIBLE = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]")
+#: Characters markdown would read as syntax inside a table cell (``|`` ends the cell).
+_MARKDOWN = frozenset("\\`*[]#|~")
+_ENTITIES = {"<": "&lt;", ">": "&gt;", "&": "&amp;"}
 _REIMBURSEMENT = (
     "Federal reimbursements are not reported here: payments are not part of any "
     "decision the policy engine makes, so they are not in the decision logs. The figure "
@@ -274,6 +282,36 @@ def _revisions(items: Sequence[LoggedDecision]) -> _Table:
     return _Table(("Revision", "First decision", "Last decision", "Decisions"), rows)
 
 
+def _plain(text: str) -> str:
+    """``text`` on one line with no control, bidi-override or invisible characters."""
+    return _INVISIBLE.sub("", _BREAKS.sub(" ", text)).strip()
+
+
+def _md_cell(text: str) -> str:
+    """One markdown table cell that can only ever read as its own text.
+
+    A logged value (a district, a revision, a rule id) must never add a row, a column, a
+    heading, a link or HTML to the report: line breaks and invisible characters go (see
+    :func:`_plain`), markdown syntax is backslash-escaped and ``<``, ``>``, ``&`` become
+    entities.
+    """
+    text = _plain(text)
+    out = []
+    for i, char in enumerate(text):
+        if char in _ENTITIES:
+            out.append(_ENTITIES[char])
+        elif char in _MARKDOWN or (char == "_" and not _intraword(text, i)):
+            out.append("\\" + char)
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def _intraword(text: str, i: int) -> bool:
+    """Whether ``text[i]`` sits between two letters or digits (``_`` is no emphasis there)."""
+    return 0 < i < len(text) - 1 and text[i - 1].isalnum() and text[i + 1].isalnum()
+
+
 def _markdown(title: str, sections: Sequence[_Section]) -> str:
     out = [f"# {title}", ""]
     for section in sections:
@@ -281,12 +319,12 @@ def _markdown(title: str, sections: Sequence[_Section]) -> str:
         for paragraph in section.paragraphs:
             out += [paragraph, ""]
         for table in section.tables:
-            out.append("| " + " | ".join(table.header) + " |")
+            out.append("| " + " | ".join(map(_md_cell, table.header)) + " |")
             numeric = [
                 all(row[i].isdigit() for row in table.rows) for i in range(len(table.header))
             ]
             out.append("|" + "|".join("---:" if n else "---" for n in numeric) + "|")
-            out += ["| " + " | ".join(row) + " |" for row in table.rows]
+            out += ["| " + " | ".join(map(_md_cell, row)) + " |" for row in table.rows]
             out.append("")
     return "\n".join(out)
 
@@ -320,10 +358,10 @@ def _html(title: str, sections: Sequence[_Section], chart: str) -> str:
             out.append(section.svg)
         for table in section.tables:
             out.append("<table><thead><tr>")
-            out += [f"<th>{html.escape(h)}</th>" for h in table.header]
+            out += [f"<th>{html.escape(_plain(h))}</th>" for h in table.header]
             out.append("</tr></thead><tbody>")
             for row in table.rows:
-                cells = "".join(f"<td>{html.escape(c)}</td>" for c in row)
+                cells = "".join(f"<td>{html.escape(_plain(c))}</td>" for c in row)
                 out.append(f"<tr>{cells}</tr>")
             out.append("</tbody></table>")
     out.append("</body></html>")

@@ -8,6 +8,7 @@ created, so an existing store is adopted as it is).
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from datetime import UTC, datetime
@@ -83,6 +84,32 @@ MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
+    Migration(
+        3,
+        "decisions keyed on agent and decision id",
+        (
+            "ALTER TABLE decisions RENAME TO decisions_by_id_only",
+            "DROP INDEX IF EXISTS decisions_by_time",
+            """CREATE TABLE decisions (
+                decision_id TEXT NOT NULL,
+                agent TEXT NOT NULL,
+                timestamp TEXT NOT NULL,
+                received_at TEXT NOT NULL,
+                path TEXT NOT NULL,
+                input TEXT NOT NULL,
+                result TEXT,
+                bundles TEXT NOT NULL,
+                labels TEXT NOT NULL,
+                error TEXT,
+                stripped INTEGER NOT NULL,
+                PRIMARY KEY (agent, decision_id)
+            ) WITHOUT ROWID""",
+            "INSERT INTO decisions SELECT * FROM decisions_by_id_only",
+            "DROP TABLE decisions_by_id_only",
+            "CREATE INDEX decisions_by_time ON decisions (timestamp)",
+            "CREATE INDEX decisions_by_id ON decisions (decision_id)",
+        ),
+    ),
 )
 
 _MIGRATIONS_TABLE = """CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -92,7 +119,8 @@ _MIGRATIONS_TABLE = """CREATE TABLE IF NOT EXISTS schema_migrations (
 )"""
 _COLUMNS = "decision_id, agent, timestamp, path, input, result, bundles, labels, error"
 _INSERT = (
-    "INSERT INTO decisions VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (decision_id) DO NOTHING"
+    "INSERT INTO decisions VALUES (?,?,?,?,?,?,?,?,?,?,?) "
+    "ON CONFLICT (agent, decision_id) DO NOTHING"
 )
 _SELECT = (
     f"SELECT {_COLUMNS} FROM decisions WHERE timestamp >= ? AND timestamp < ? "  # noqa: S608
@@ -129,6 +157,7 @@ class SQLiteBackend:
         self._lock = threading.Lock()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            _owner_only(self.path)
             self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
@@ -228,6 +257,16 @@ class SQLiteBackend:
             ]
         )
 
+    def select_owners(self, decision_ids: list[str]) -> list[tuple[str, str, str, str | None]]:
+        """``(decision_id, agent, input, result)`` of the stored rows with these IDs."""
+        found: list[tuple[str, str, str, str | None]] = []
+        for start in range(0, len(decision_ids), 500):
+            part = decision_ids[start : start + 500]
+            marks = ",".join("?" * len(part))
+            sql = f"SELECT decision_id, agent, input, result FROM decisions WHERE decision_id IN ({marks})"  # noqa: S608, E501
+            found += [(r[0], r[1], r[2], r[3]) for r in self._query(sql, tuple(part))]
+        return found
+
     def select_decisions(self, lo: datetime, hi: datetime) -> list[StoredRow]:
         """Rows with ``lo <= timestamp < hi``, oldest first."""
         rows = self._query(_SELECT, (lo.isoformat(), hi.isoformat()))
@@ -312,6 +351,16 @@ class SQLiteBackend:
         """Close the file."""
         with self._lock:
             self._db.close()
+
+
+def _owner_only(path: Path) -> None:
+    """Create the database file 0600 (SQLite gives its -wal and -shm files the same mode)."""
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    path.chmod(0o600)
+    for suffix in ("-wal", "-shm", "-journal"):
+        side = path.with_name(path.name + suffix)
+        if side.exists():
+            side.chmod(0o600)
 
 
 def _receipt_params(row: ReceiptRow) -> tuple[Any, ...]:

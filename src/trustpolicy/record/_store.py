@@ -1,13 +1,15 @@
-"""The decision store: decisions keyed by ``decision_id``, in SQLite or PostgreSQL.
+"""The decision store: decisions keyed by agent and ``decision_id``, in SQLite or PostgreSQL.
 
 Every decision of an upload is its own row (a batch query is one row per request, see
 :mod:`trustpolicy.record._events`); a query that decides nothing is not stored. The store
 builds the rows; a backend (:mod:`._sqlite`, :mod:`._postgres`, behind the interface of
 :mod:`._backend`) holds the SQL. Each upload is committed in one transaction with ``ON
-CONFLICT DO NOTHING`` on the decision ID, so a repeated upload, to this collector or to
-another on the same database, stores nothing twice. Inputs and results are reduced to the
-allow-list before they are written; only the count of stripped values is logged, never
-the values.
+CONFLICT DO NOTHING`` on (agent, decision ID), so a repeated upload, to this collector or
+to another on the same database, stores nothing twice, and one agent can never pre-empt
+another's record by uploading first under its decision ID; every such clash, and every
+repeat whose content differs from the stored record, is logged. Inputs and results are
+reduced to the allow-list before they are written (a malformed request keeps no free
+text); only the count of stripped values is logged, never the values.
 """
 
 from __future__ import annotations
@@ -23,7 +25,13 @@ import attrs
 from trustpolicy.contract._errors import ConfigError
 from trustpolicy.record._backend import parse_store_url, resolve_password
 from trustpolicy.record._events import DecisionEvent, decision_events
-from trustpolicy.record._masking import _project_result, project_input
+from trustpolicy.record._masking import (
+    _project_result,
+    is_malformed,
+    project_error,
+    project_input,
+    project_labels,
+)
 from trustpolicy.record._register import receipt_from_decision
 from trustpolicy.record._sqlite import SQLiteBackend
 from trustpolicy.record._store_register import RegisterTables, receipt_row
@@ -138,8 +146,7 @@ class DecisionStore(RegisterTables):
                 from trustpolicy.record._postgres import PostgresBackend  # noqa: PLC0415
             except ImportError as exc:  # psycopg is the postgresql extra
                 raise ConfigError(
-                    "--db: a PostgreSQL store needs psycopg: "
-                    "pip install 'trustpolicy[postgresql]'"
+                    "--db: a PostgreSQL store needs psycopg: pip install 'trustpolicy[postgresql]'"
                 ) from exc
 
             self._backend = PostgresBackend(
@@ -182,6 +189,7 @@ class DecisionStore(RegisterTables):
                             decision.decision_id, stamp.isoformat(), kept, digest
                         )
                         receipts.append(receipt_row(receipt, received))
+        _log_conflicts(self._backend.select_owners([r[0] for r in rows]), agent, rows)
         added = self._backend.insert_decisions(rows, links, receipts)
         return StoreResult(added=added, duplicates=len(rows) - added, not_decisions=not_decisions)
 
@@ -203,6 +211,10 @@ class DecisionStore(RegisterTables):
         stripped = _count_leaves(raw_input) - _count_leaves(kept) if raw_input else 0
         if register is not None and _reference_hash(raw_input, register) is not None:
             stripped -= 1  # the reference is kept, as a keyed hash in the register
+        if is_malformed(found.result):
+            # A malformed request keeps no free text (agency, district, statute): it is
+            # what an attacker would send. That is policy, not a mask failure: not counted.
+            kept = project_input(raw_input, free_text=False)
         if stripped:
             # Counts only: the stripped values themselves must never reach a log either.
             _log.warning(
@@ -211,7 +223,7 @@ class DecisionStore(RegisterTables):
                 stripped,
                 decision_id,
             )
-        error = found.error
+        error = project_error(found.error)
         return (
             decision_id,
             agent,
@@ -221,7 +233,7 @@ class DecisionStore(RegisterTables):
             json.dumps(kept, sort_keys=True),
             json.dumps(_project_result(found.result), sort_keys=True),
             json.dumps(event.get("bundles") or {}, sort_keys=True),
-            json.dumps(event.get("labels") or {}, sort_keys=True),
+            json.dumps(project_labels(event.get("labels")), sort_keys=True),
             None if error is None else json.dumps(error, sort_keys=True),
             stripped,
         )
@@ -276,6 +288,31 @@ def _reference_hash(raw: Any, register: RegisterKey | None) -> str | None:
     if register is None or not isinstance(reference, str) or not reference.strip():
         return None
     return register.digest(reference)
+
+
+def _log_conflicts(
+    stored: list[tuple[str, str, str, str | None]], agent: str, rows: list[DecisionRow]
+) -> None:
+    """Log each row whose decision id another agent logged, or that differs from its repeat."""
+    new = {row[0]: row for row in rows}
+    for decision_id, owner, data, result in stored:
+        if owner != agent:
+            _log.warning(
+                "decision id %s from agent %s was already logged by agent %s: both kept, "
+                "each under its own agent (an agent may be replaying another's ids)",
+                decision_id,
+                agent,
+                owner,
+            )
+        elif decision_id in new and (json.loads(data), json.loads(result or "null")) != (
+            json.loads(new[decision_id][5]),
+            json.loads(new[decision_id][6]),
+        ):
+            _log.warning(
+                "agent %s re-sent decision %s with different content: the first is kept",
+                agent,
+                decision_id,
+            )
 
 
 def _decision(row: StoredRow) -> LoggedDecision:
