@@ -241,3 +241,26 @@ def test_opa_is_run_without_deprecated_flags(opa_bin) -> None:
         log = engine.log_text()
     assert "deprecated" not in log.lower(), log
     assert "--disable-telemetry" not in log
+
+
+def test_serve_without_a_token_is_loopback_only_and_says_so(tmp_path, bundle) -> None:
+    # Off loopback without authentication: refused before anything starts (exit 2).
+    refused = subprocess.run(
+        [sys.executable, "-m", "trustpolicy", "serve", "--bundle", str(bundle),
+         "--addr", "0.0.0.0:8181"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert refused.returncode == 2, refused.stderr
+    assert "for loopback development only" in refused.stderr
+    # On loopback it serves, and warns on stderr.
+    out = tmp_path / "serve.out"
+    proc = _start(out, "serve", "--bundle", bundle, "--addr", f"127.0.0.1:{_free_port()}")
+    try:
+        _opa_pid(out)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(30) == 0, out.read_text()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+    assert "no authentication" in out.read_text()

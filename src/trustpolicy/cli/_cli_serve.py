@@ -7,6 +7,7 @@ outright.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from pathlib import Path
 
@@ -22,6 +23,16 @@ from trustpolicy.engine._net import host_port
 from trustpolicy.engine._tools import OPA_VERSION
 
 __all__ = ["serve"]
+
+
+def _loopback(host: str) -> bool:
+    """Whether ``host`` names this machine only (127.0.0.0/8, ::1, localhost)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def _addr(value: str, option: str) -> tuple[str, int]:
@@ -112,6 +123,11 @@ def serve(
     """
     host, addr_port = _addr(addr, "--addr")
     diagnostic = _addr(diagnostic_addr, "--diagnostic-addr") if diagnostic_addr else None
+    if token_file is None and not _loopback(host):
+        raise click.UsageError(
+            f"--addr {host}: serving without --token-file is for loopback development only;"
+            " give --token-file to listen on another address"
+        )
     if not bundle_path.is_file():
         raise click.UsageError(f"{bundle_path}: no such bundle (run 'trustpolicy bundle build')")
     if verification_key is not None and not verification_key.is_file():
@@ -127,6 +143,12 @@ def serve(
         verification_key=verification_key,
         verification_key_id=key_id if verification_key else None,
     )
+    if token is None:
+        click.echo(
+            "serve: no authentication: anyone who can reach the port may ask; this is for"
+            " loopback development only (give --token-file in production)",
+            err=True,
+        )
     with stop_signals() as stop, opa:
         auth = f"; token authentication on (checked: client {client})" if client else ""
         probes = f"; probes on {opa.diagnostic_url}/health" if opa.diagnostic_url else ""
