@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from trustpolicy.contract._errors import InvalidRequest, Problem
+from trustpolicy.record._csv import data_rows
 from trustpolicy.record._register import BOSTON, detainers
 from trustpolicy.record._report import _MONTHS, _html, _markdown, _Section, _Table
 from trustpolicy.record._report_charts import stacked_bars
@@ -91,14 +92,7 @@ def read_ice_list(path: str | Path, key: RegisterKey) -> list[IceEntry]:
     reader.fieldnames = header
     entries: list[IceEntry] = []
     problems: list[Problem] = []
-    for row in reader:
-        where = f"{name} line {reader.line_num}"
-        if None in row or any(v is None for v in row.values()):
-            problems.append(Problem("row", f"expected {len(header)} fields", source=where))
-            continue
-        fields = {k: (v or "").strip() for k, v in row.items()}
-        if not any(fields.values()):
-            continue
+    for where, fields in data_rows(reader, name, len(header), problems):
         try:
             lodged = date.fromisoformat(fields["date"][:10])
         except ValueError:

@@ -19,6 +19,7 @@ from pathlib import Path
 import attrs
 
 from trustpolicy.contract._errors import InvalidRequest, Problem
+from trustpolicy.record._csv import data_rows
 
 __all__ = ["Reimbursement", "read_reimbursements"]
 
@@ -72,14 +73,7 @@ def read_reimbursements(path: str | Path) -> list[Reimbursement]:
     reader.fieldnames = header
     found: list[Reimbursement] = []
     problems: list[Problem] = []
-    for row in reader:
-        where = f"{name} line {reader.line_num}"
-        if None in row or any(v is None for v in row.values()):
-            problems.append(Problem("row", f"expected {len(header)} fields", source=where))
-            continue
-        fields = {k: (v or "").strip() for k, v in row.items()}
-        if not any(fields.values()):
-            continue
+    for where, fields in data_rows(reader, name, len(header), problems):
         bad = [Problem(c, "required", source=where) for c in _REQUIRED if not fields.get(c)]
         bad += [
             Problem(k, f"longer than {_MAX_TEXT} characters or not printable", source=where)
