@@ -80,7 +80,7 @@ def _time_left_to_the_schema(doc: Any) -> bool:
 
 def test_the_committed_check_is_generated_from_the_schema() -> None:
     assert GENERATED.read_text("utf-8") == _conforms.render(SCHEMA), (
-        "conforms.rego is stale: run .venv/bin/python -m trustpolicy.authoring._conforms"
+        "conforms.rego is stale: run make conforms"
     )
 
 

@@ -10,7 +10,7 @@ the answer never changes: what the generated rule accepts the schema accepts, wh
 ``tests/test_conforms.py`` checks against ``jsonschema`` and ``json.match_schema`` on
 generated documents. The rule is committed beside ``input.rego``; the same test fails when it
 is not what this module generates from the schema in the bundle (regenerate with
-``python -m trustpolicy.authoring._conforms``).
+``make conforms``).
 
 Only the keywords the input schema uses are understood (:data:`KEYWORDS`); a schema using any
 other keyword is refused here rather than half-checked.
@@ -23,7 +23,6 @@ import re
 import sys
 from pathlib import Path
 from typing import Any
-
 
 #: The JSON Schema keywords the generated check implements; anything else is refused.
 KEYWORDS = frozenset(
