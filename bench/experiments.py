@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from trustpolicy import Client, Decision, DecisionRequest, InvalidRequest, LocalOPA
-from trustpolicy.client._client import as_request, read_body, to_decision, to_decisions
+from trustpolicy.client._shared import HEADERS, as_request, read_body, to_decision, to_decisions
 from trustpolicy.contract._models import _check
 
 if TYPE_CHECKING:
@@ -79,7 +79,7 @@ class FixB(Client):
             tries.append(1)
         self._conn.timeout = max(0.001, deadline - time.monotonic())
         path = self._paths.get(url) or self._paths.setdefault(url, urlsplit(url).path)
-        self._conn.request("POST", path, body, self._fast_headers)
+        self._conn.request("POST", path, body, HEADERS)
         resp = self._conn.getresponse()
         return read_body(resp.status, resp.read(), url), resp.status
 
