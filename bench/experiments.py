@@ -1,8 +1,10 @@
-"""Candidate fixes to the SDK's decision path, measured here and not applied.
+"""Candidate fixes to the SDK's decision path, measured beside the shipped client.
 
-The SDK files belong to another owner; these subclasses of :class:`trustpolicy.Client`
-show what each change would buy, interleaved request by request with the raw call, and
-must return exactly the decisions the shipped client returns.
+Both are in the SDK now (issue 17): fix A in ``input_json``, fix B as the client's own
+transport (``client/_transport.py``, which also sends each request in one write). These
+subclasses of :class:`trustpolicy.Client` keep the measured alternatives, interleaved
+request by request with the raw call; they must return exactly the decisions the shipped
+client returns.
 
 - Fix A, validate only: a mapping is checked by one schema walk (``_check``) and sent as
   given (``json.dumps``); no attrs objects are built, no second walk runs.

@@ -142,7 +142,7 @@ class Client(Settings):
 
     def policy_revision(self) -> str:
         """Return the revision of the policy bundle(s) the agent serves (``unbundled`` if none)."""
-        body, _ = self._post(self._revision_url, b"{}", time.monotonic() + self.timeout, [])
+        body, _ = self._post(self._revision_url, b"{}", time.monotonic() + self.timeout)
         revision = body.get("result")
         if not isinstance(revision, str):
             raise EngineError("no policy revision at this path", url=self._revision_url)
@@ -176,13 +176,14 @@ class Client(Settings):
             call.report()
 
     def _post(
-        self, url: str, body: bytes, deadline: float, tries: list[int]
+        self, url: str, body: bytes, deadline: float, tries: list[int] | None = None
     ) -> tuple[dict[str, Any], int]:
         """POST until an answer, the retries are spent or the deadline passes.
 
         Return the decoded answer and the final HTTP status; ``tries`` gets one entry per
         HTTP request written (so the caller knows how many were made, also when this raises).
         """
+        tries = [] if tries is None else tries
         attempt = 0
         while True:
             attempt += 1
