@@ -51,7 +51,8 @@ ANSWER = json.dumps({
 }).encode()  # fmt: skip
 PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy")
 
-#: What the peer does with the n-th request (from 1) of a connection: answer; "drop" (close
+#: What the peer does with the n-th request (from 1) of a connection: "answer"; "close"
+#: (answer with Connection: close, and close); "slow" (answer after 0.3 s); "drop" (close
 #: without a word); "partial" (status line, headers, half the body, close); "stall" (wait).
 Script = Callable[[int, int], str]
 
@@ -104,13 +105,17 @@ class Peer:
                 if action == "stall":
                     time.sleep(3)
                     return
+                if action == "slow":
+                    time.sleep(0.3)
                 start = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                if action == "close":
+                    start += b"Connection: close\r\n"
                 start += b"Content-Length: %d\r\n\r\n" % len(ANSWER)
                 if action == "partial":
                     conn.sendall(start + ANSWER[: len(ANSWER) // 2])
                     return
                 conn.sendall(start + ANSWER)
-                if self.close_after_answer:
+                if self.close_after_answer or action == "close":
                     time.sleep(0.05)
                     return
 
@@ -193,6 +198,31 @@ def test_an_answer_cut_off_midway_is_an_error_and_not_resent(peer) -> None:
         assert client.decide(REQUEST).policy_revision == "peer"  # a new connection
 
 
+def test_an_answer_with_connection_close_is_kept_and_the_next_call_reconnects(peer) -> None:
+    server = peer(lambda _c, _n: "close")
+    events: list[DecisionEvent] = []
+    with Client(server.url, retries=0, on_decision=events.append) as client:
+        for _ in range(3):
+            assert client.decide(REQUEST).policy_revision == "peer"
+    assert (server.connections, server.requests) == (3, 3)
+    assert [e.attempts for e in events] == [1, 1, 1]
+
+
+def test_close_during_a_call_closes_its_connection_when_it_ends(peer) -> None:
+    server = peer(lambda _c, nth: "slow" if nth == 1 else "answer")
+    client = Client(server.url)
+    answered: list[str | None] = []
+    slow = threading.Thread(target=lambda: answered.append(client.decide(REQUEST).policy_revision))
+    slow.start()
+    time.sleep(0.1)
+    client.close()  # while the call is in flight
+    slow.join()
+    assert answered == ["peer"]
+    assert client.decide(REQUEST).policy_revision == "peer"
+    client.close()
+    assert (server.connections, server.requests) == (2, 2)
+
+
 def test_close_then_use_opens_a_new_connection(peer) -> None:
     server = peer()
     client = Client(server.url)
@@ -264,6 +294,15 @@ def test_a_token_that_is_not_visible_ascii_is_refused(token: str) -> None:
     for make in (Client, AsyncClient):
         with pytest.raises(ConfigError, match="token: must be printable ASCII"):
             make("http://127.0.0.1:9", token=token)
+
+
+@pytest.mark.parametrize("path", ["", "/", "trustpolicy/has space", "trustpolicy/x?y=1"])
+def test_a_rule_path_that_is_no_path_is_refused(path: str) -> None:
+    for make in (Client, AsyncClient):
+        with pytest.raises(ConfigError, match="decision_path: must be a rule path"):
+            make("http://127.0.0.1:9", decision_path=path)
+        with pytest.raises(ConfigError, match="batch_path: must be a rule path"):
+            make("http://127.0.0.1:9", batch_path=path)
 
 
 # -- TLS ----------------------------------------------------------------------------------

@@ -69,6 +69,9 @@ class Settings:
             raise ConfigError(f"timeout must be a positive number of seconds, not {timeout!r}")
         if retries < 0 or pool_size < 1:
             raise ConfigError("retries must be >= 0 and pool_size >= 1")
+        for name, path in (("decision_path", decision_path), ("batch_path", batch_path)):
+            if not path.strip("/") or any(c in path for c in " \t\r\n?#%"):
+                raise ConfigError(f"{name}: must be a rule path like trustpolicy/decision")
         self.url, self._host, self._port, self._https = engine_url(url)
         self.timeout = timeout
         self.retries = retries

@@ -134,9 +134,7 @@ class Connections:
     def _message(self, method: str, path: str, body: bytes | None) -> bytes:
         """The whole request: the head (built once per method and path), then the body."""
         head = self._heads.get((method, path))
-        if head is None:
-            if any(c in path for c in " \r\n"):
-                raise ValueError(f"a URL path may not contain white space: {path!r}")
+        if head is None:  # the paths were checked when the client was made
             line = f"{method} {path} HTTP/1.1\r\n".encode("ascii")
             head = self._heads[method, path] = line + self._fields
         if body is None:
@@ -168,20 +166,21 @@ class Connections:
 
     def _start(
         self, conn: _Connection, method: str, message: bytes, deadline: float
-    ) -> http.client.HTTPResponse:
+    ) -> tuple[socket.socket, http.client.HTTPResponse]:
         """Send ``message`` on ``conn`` (connecting if need be); read the status and headers."""
-        if conn.sock is None:
-            conn.sock = self._connect(deadline)
+        sock = conn.sock
+        if sock is None:
+            sock = conn.sock = self._connect(deadline)
         else:
-            conn.sock.settimeout(_left(deadline))
-        conn.sock.sendall(message)
-        response = http.client.HTTPResponse(conn.sock, method=method)
+            sock.settimeout(_left(deadline))
+        sock.sendall(message)
+        response = http.client.HTTPResponse(sock, method=method)
         try:
             response.begin()
         except BaseException:
             response.close()  # its reader holds the socket open otherwise
             raise
-        return response
+        return sock, response
 
     def _exchange(
         self, conn: _Connection, method: str, message: bytes, *, deadline: float, sent: list[int]
@@ -189,16 +188,15 @@ class Connections:
         reused = conn.sock is not None
         sent.append(1)
         try:
-            response = self._start(conn, method, message, deadline)
+            sock, response = self._start(conn, method, message, deadline)
         except _DROPPED:
             if not reused:
                 raise
             conn.close()  # dropped while idle, before any answer: once more, on a new one
             sent.append(1)
-            response = self._start(conn, method, message, deadline)
+            sock, response = self._start(conn, method, message, deadline)
         try:
-            if conn.sock is not None:
-                conn.sock.settimeout(_left(deadline))  # the body within what is left
+            sock.settimeout(_left(deadline))  # the body within what is left
             content = response.read()
         finally:
             response.close()
