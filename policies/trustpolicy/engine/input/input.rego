@@ -21,8 +21,10 @@ package trustpolicy.engine.input
 import data.trustpolicy.law
 import data.trustpolicy.lib
 
-# The request checked against the published JSON Schema. OPA keeps the compiled schema in
-# its inter-query cache, so a server pays the compilation once.
+# The request checked against the published JSON Schema, only when the generated fast proof
+# (conforms.rego, generated from the same schema) cannot show it valid: json.match_schema
+# then names every problem. A server keeps the compiled schema in its inter-query cache;
+# opa bench, opa eval and embedded engines compile it on every evaluation.
 # regal ignore:unresolved-reference
 _match := json.match_schema(input, data.trustpolicy.schema.input)
 
@@ -34,6 +36,7 @@ shape_problems contains "input: a JSON object with at least action and actor is 
 
 shape_problems contains _problem(error) if {
 	_is_object
+	not conforms
 	some error in _match[1]
 }
 
