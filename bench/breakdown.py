@@ -2,9 +2,10 @@
 
 Each piece of the client path is timed alone over the same requests: encoding, the
 request's validation and construction, decoding and parsing the decision, and the
-transport (http.client, the urllib3 pool that ``Client`` posts on, and a requests
-session as opa-python-client uses) with the same pre-encoded bodies, interleaved in
-blocks so drift hits all transports alike.
+transport (http.client, the SDK's own ``Connections`` that ``Client`` posts on, the
+urllib3 pool it posted on before issue 17, and a requests session as opa-python-client
+uses) with the same pre-encoded bodies, interleaved in blocks so drift hits all
+transports alike.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import requests
 import urllib3
 
 from trustpolicy import Decision, DecisionRequest
+from trustpolicy.client._shared import HEADERS as SDK_HEADERS
+from trustpolicy.client._transport import Connections
 from trustpolicy.contract._models import _check
 
 if TYPE_CHECKING:
@@ -50,6 +53,10 @@ def _transports(url: str, bodies: list[bytes]) -> dict[str, float]:
     timeout = urllib3.Timeout(connect=30, read=30)
     session = requests.Session()
     full = url.rstrip("/") + DECISION
+    sdk = Connections(host, port, https=False, verify=True, headers=SDK_HEADERS, pool_size=1)
+
+    def sdk_post(body: bytes) -> bytes:
+        return sdk.request("POST", DECISION, body, time.monotonic() + 30, [])[1]
 
     def raw(body: bytes) -> bytes:
         conn.request("POST", DECISION, body, HEADERS)
@@ -64,7 +71,12 @@ def _transports(url: str, bodies: list[bytes]) -> dict[str, float]:
     def session_post(body: bytes) -> bytes:
         return session.post(full, data=body, headers=HEADERS, timeout=30).content
 
-    ways = {"http.client": raw, "urllib3 pool": pooled, "requests session": session_post}
+    ways = {
+        "http.client": raw,
+        "SDK": sdk_post,
+        "urllib3 pool": pooled,
+        "requests session": session_post,
+    }
     totals = dict.fromkeys(ways, 0.0)
     clock = time.perf_counter
     for fn in ways.values():  # warm each connection
@@ -80,6 +92,7 @@ def _transports(url: str, bodies: list[bytes]) -> dict[str, float]:
                 fn(body)
             totals[name] += clock() - t0
     conn.close()
+    sdk.close()
     pool.close()
     session.close()
     return {name: total / len(bodies) for name, total in totals.items()}
@@ -137,7 +150,7 @@ def measure(
         (
             "`json.loads` of the answer (every variant)",
             _per_item(json.loads, response_bodies),
-            "_client.py `read_body`",
+            "client/_shared.py `read_body`",
         ),
         (
             "`Decision.from_result`",
@@ -150,9 +163,14 @@ def measure(
             "transport floor",
         ),
         (
-            "round trip, same: urllib3 pool (what `Client` posts on)",
+            "round trip, same: the SDK's keep-alive connections (what `Client` posts on)",
+            transport["SDK"],
+            "client/_transport.py `Connections.request`",
+        ),
+        (
+            "round trip, same: urllib3 pool (what `Client` posted on before issue 17)",
             transport["urllib3 pool"],
-            "_client.py `_send`",
+            "issue 16's `Client._send`",
         ),
         (
             "round trip, same: `requests.Session.post` (opa-python-client's transport)",

@@ -1,8 +1,10 @@
-"""Candidate fixes to the SDK's decision path, measured here and not applied.
+"""Candidate fixes to the SDK's decision path, measured beside the shipped client.
 
-The SDK files belong to another owner; these subclasses of :class:`trustpolicy.Client`
-show what each change would buy, interleaved request by request with the raw call, and
-must return exactly the decisions the shipped client returns.
+Both are in the SDK now (issue 17): fix A in ``input_json``, fix B as the client's own
+transport (``client/_transport.py``, which also sends each request in one write). These
+subclasses of :class:`trustpolicy.Client` keep the measured alternatives, interleaved
+request by request with the raw call; they must return exactly the decisions the shipped
+client returns.
 
 - Fix A, validate only: a mapping is checked by one schema walk (``_check``) and sent as
   given (``json.dumps``); no attrs objects are built, no second walk runs.
@@ -24,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from trustpolicy import Client, Decision, DecisionRequest, InvalidRequest, LocalOPA
-from trustpolicy.client._client import as_request, read_body, to_decision, to_decisions
+from trustpolicy.client._shared import HEADERS, as_request, read_body, to_decision, to_decisions
 from trustpolicy.contract._models import _check
 
 if TYPE_CHECKING:
@@ -79,7 +81,7 @@ class FixB(Client):
             tries.append(1)
         self._conn.timeout = max(0.001, deadline - time.monotonic())
         path = self._paths.get(url) or self._paths.setdefault(url, urlsplit(url).path)
-        self._conn.request("POST", path, body, self._fast_headers)
+        self._conn.request("POST", path, body, HEADERS)
         resp = self._conn.getresponse()
         return read_body(resp.status, resp.read(), url), resp.status
 

@@ -290,7 +290,8 @@ def render(args: argparse.Namespace, c: dict[str, Any]) -> str:
         *report.breakdown_rows(c["parts"]),
         "",
         (
-            f"### SDK fixes (bench/experiments.py; fix A is in the SDK, fix B is not; "
+            f"### SDK fixes (bench/experiments.py; fixes A and B are in the SDK, B as its own "
+            f"transport (client/_transport.py) that sends each request in one write; "
             f"{args.breakdown:,} requests, interleaved request by request)"
         ),
         "",

@@ -23,7 +23,7 @@ from trustpolicy import (
     InvalidRequest,
     LocalOPA,
 )
-from trustpolicy.client._client import input_json
+from trustpolicy.client._shared import input_json
 from trustpolicy.contract import _models as models
 
 if TYPE_CHECKING:

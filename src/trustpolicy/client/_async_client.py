@@ -2,37 +2,31 @@
 
 Built on aiohttp directly rather than opa-python-client's ``AsyncOpaClient``, for the
 reasons given on :class:`Client` (its query methods drop OPA's error body and return
-``{}`` for an undefined decision).
+``{}`` for an undefined decision). Settings, bodies, answers and the call's report are
+:mod:`trustpolicy.client._shared`'s, as for :class:`Client`; only the transport differs.
 """
 
 from __future__ import annotations
 
 import asyncio
 import ssl
-import time
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
-from trustpolicy.client._client import (
-    _HEADERS,
+from trustpolicy.client._shared import (
     BATCH_PATH,
     DECISION_PATH,
     DEFAULT_URL,
     RETRY_STATUSES,
-    REVISION_PATH,
+    Call,
     OnError,
+    Settings,
     batch_body,
-    check_mode,
-    engine_url,
-    input_json,
+    decision_body,
     read_body,
-    to_decision,
-    to_decisions,
     transport_error,
 )
-from trustpolicy.client._observe import CallCounter, DecisionHook, emit
-from trustpolicy.contract._decision import Decision
 from trustpolicy.contract._errors import (
     ConfigError,
     EngineError,
@@ -41,16 +35,18 @@ from trustpolicy.contract._errors import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping, Sequence
+    from collections.abc import Iterable, Mapping
     from types import TracebackType
     from typing import Self
 
+    from trustpolicy.client._observe import DecisionHook
+    from trustpolicy.contract._decision import Decision
     from trustpolicy.contract._models import DecisionRequest
 
 __all__ = ["AsyncClient"]
 
 
-class AsyncClient:
+class AsyncClient(Settings):
     """Ask an OPA agent for decisions from asyncio code; one keep-alive aiohttp session.
 
     The session is opened on first use, inside the running event loop; close it with
@@ -73,32 +69,17 @@ class AsyncClient:
         pool_size: int = 100,
         on_decision: DecisionHook | None = None,
     ) -> None:
-        check_mode(on_error)
-        if not timeout > 0:
-            raise ConfigError(f"timeout must be a positive number of seconds, not {timeout!r}")
-        if retries < 0 or pool_size < 1:
-            raise ConfigError("retries must be >= 0 and pool_size >= 1")
-        self.on_decision = on_decision
-        self._pool_size = pool_size
-        self._counter = CallCounter()
-        self.url = engine_url(url)[0]
-        self.timeout = timeout
-        self.retries = retries
-        self.on_error: OnError = on_error
-        self._decision_url = f"{self.url}/v1/data/{decision_path.strip('/')}"
-        self._batch_url = f"{self.url}/v1/data/{batch_path.strip('/')}"
-        self._revision_url = f"{self.url}/v1/data/{REVISION_PATH}"
-        self._headers = dict(_HEADERS)
-        if token is not None:
-            self._headers["Authorization"] = f"Bearer {token}"
+        super().__init__(url, token=token, timeout=timeout, retries=retries,
+                         on_error=on_error, decision_path=decision_path,
+                         batch_path=batch_path, pool_size=pool_size,
+                         on_decision=on_decision)  # fmt: skip
         self._ssl: ssl.SSLContext | bool = _ssl_context(verify)
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._session: aiohttp.ClientSession | None = None
 
     async def decide(self, request: DecisionRequest | Mapping[str, Any]) -> Decision:
         """Ask for one decision (``data.trustpolicy.decision``)."""
-        body = b'{"input":' + input_json(request) + b"}"
-        return (await self._call("decision", self._decision_url, body, 1))[0]
+        return (await self._call("decision", decision_body(request), 1))[0]
 
     async def decide_many(
         self, requests_: Iterable[DecisionRequest | Mapping[str, Any]]
@@ -107,7 +88,7 @@ class AsyncClient:
         body, count = batch_body(requests_)
         if count == 0:
             return []
-        return await self._call("batch", self._batch_url, body, count)
+        return await self._call("batch", body, count)
 
     async def health(self, *, bundles: bool = True) -> bool:
         """Whether the agent is up (and, with ``bundles``, has activated its bundles)."""
@@ -144,9 +125,6 @@ class AsyncClient:
     ) -> None:
         await self.close()
 
-    def __repr__(self) -> str:
-        return f"AsyncClient(url={self.url!r}, on_error={self.on_error!r})"
-
     def _open(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
             # trust_env=False: never look up or use a proxy for the agent.
@@ -158,28 +136,15 @@ class AsyncClient:
             )
         return self._session
 
-    async def _call(self, kind: str, url: str, body: bytes, count: int) -> list[Decision]:
+    async def _call(self, kind: str, body: bytes, count: int) -> list[Decision]:
         """POST ``body``; return ``count`` decisions (or fail closed); log and report it."""
-        started = time.monotonic()
-        tries: list[int] = []
-        status: int | None = None
-        decisions: Sequence[Decision] = ()
-        error: TrustPolicyError | None = None
+        call = Call(self, kind, count)
         try:
-            answer, status = await self._post(url, body, tries)
-            if kind == "batch":
-                decisions = to_decisions(answer, url, count)
-            else:
-                decisions = [to_decision(answer, url)]
+            return call.decisions(await self._post(call.url, body, call.tries))
         except TrustPolicyError as exc:
-            error = exc
-            if self.on_error == "raise":
-                raise
-            decisions = [Decision.engine_failure(str(exc))] * count
+            return call.failed(exc)
         finally:
-            emit(self.on_decision, self._counter, decisions, kind=kind, url=url, count=count,
-                 started=started, attempts=len(tries), status=status, error=error)  # fmt: skip
-        return list(decisions)
+            call.report()
 
     async def _post(self, url: str, body: bytes, tries: list[int]) -> tuple[dict[str, Any], int]:
         """POST until an answer, the retries are spent or the deadline (``timeout``) passes."""

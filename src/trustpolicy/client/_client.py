@@ -1,4 +1,4 @@
-"""Ask an OPA agent for Trust Act decisions, over one keep-alive HTTP session.
+"""Ask an OPA agent for Trust Act decisions, over keep-alive HTTP connections.
 
 Fail closed: an unreachable or slow engine, an HTTP error, an undefined result or anything
 that is not a decision document either raises a :class:`TrustPolicyError`
@@ -9,197 +9,50 @@ A malformed request raises :class:`InvalidRequest` before anything is sent, in b
 
 from __future__ import annotations
 
-import json
+import http.client
 import time
-from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import requests
-import urllib3
-
-from trustpolicy.client._observe import CallCounter, DecisionHook, emit
-from trustpolicy.contract._decision import Decision
+from trustpolicy.client import _shared
+from trustpolicy.client._shared import (
+    BATCH_PATH,
+    DECISION_PATH,
+    RETRY_STATUSES,
+    Call,
+    OnError,
+    Settings,
+    batch_body,
+    decision_body,
+    read_body,
+    transport_error,
+)
+from trustpolicy.client._transport import Connections
 from trustpolicy.contract._errors import (
-    ConfigError,
-    EngineConnectionRefused,
     EngineError,
-    EngineHTTPError,
     EngineTimeout,
     EngineUnavailable,
-    InvalidRequest,
     TrustPolicyError,
 )
-from trustpolicy.contract._models import DecisionRequest, check_input
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
     from types import TracebackType
     from typing import Self
 
+    from trustpolicy.client._observe import DecisionHook
+    from trustpolicy.contract._decision import Decision
+    from trustpolicy.contract._models import DecisionRequest
+
 __all__ = ["Client", "OnError"]
 
-#: What a client does when it gets no usable decision: raise, or return a TP-ENGINE-01 deny.
-OnError = Literal["raise", "deny"]
-
-DEFAULT_URL = "http://127.0.0.1:8181"
-DECISION_PATH = "trustpolicy/decision"
-BATCH_PATH = "trustpolicy/batch"
-REVISION_PATH = "trustpolicy/revision"
-#: Answers worth another attempt: the agent restarting or overloaded (nothing was decided).
-RETRY_STATUSES = frozenset({500, 502, 503, 504})
+DEFAULT_URL = _shared.DEFAULT_URL  # the CLI takes the default agent from here
 DEFAULT_POOL_SIZE = 10
-# identity: OPA would gzip larger answers, which costs more than it saves on loopback.
-_HEADERS = {
-    "Content-Type": "application/json",
-    "Accept": "application/json",
-    "Accept-Encoding": "identity",
-}
+#: What one attempt can raise that means "no answer": the socket, TLS, or HTTP framing.
+_TRANSPORT_ERRORS = (OSError, http.client.HTTPException, ValueError)
 
 
-# -- shared by Client and AsyncClient: pure functions of bytes, no transport --------------
-
-
-def as_request(request: DecisionRequest | Mapping[str, Any]) -> DecisionRequest:
-    """Accept a DecisionRequest or an input document; raise InvalidRequest before any I/O."""
-    if isinstance(request, DecisionRequest):
-        return request
-    if isinstance(request, Mapping):
-        return DecisionRequest.from_dict(request)
-    raise InvalidRequest([f"request: must be a DecisionRequest or a mapping, not {type(request)}"])
-
-
-def _as_dict(value: object) -> dict[Any, Any]:
-    """``json.dumps`` fallback: a nested mapping that is not a dict (already checked) as one."""
-    if isinstance(value, Mapping):
-        return dict(value)
-    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
-
-
-def input_json(request: DecisionRequest | Mapping[str, Any]) -> bytes:
-    """The input document as compact JSON; raise InvalidRequest before any I/O.
-
-    A DecisionRequest was checked when it was built. A mapping gets the same one schema walk
-    (every problem with its field path) and is then sent as given: no objects are built.
-    """
-    if isinstance(request, DecisionRequest):
-        return request.to_json()
-    if isinstance(request, Mapping):
-        check_input(request)
-        return json.dumps(request, separators=(",", ":"), default=_as_dict).encode()
-    raise InvalidRequest([f"request: must be a DecisionRequest or a mapping, not {type(request)}"])
-
-
-def batch_body(requests_: Iterable[DecisionRequest | Mapping[str, Any]]) -> tuple[bytes, int]:
-    """Build the body of one batch query; return it with how many decisions it must yield."""
-    parts = [input_json(r) for r in requests_]
-    return b'{"input":{"requests":[' + b",".join(parts) + b"]}}", len(parts)
-
-
-def check_mode(on_error: str) -> None:
-    """Reject an unknown ``on_error`` at construction (a typo must not change the failure mode)."""
-    if on_error not in ("raise", "deny"):
-        raise ConfigError(f"on_error must be 'raise' or 'deny', not {on_error!r}")
-
-
-def read_body(status: int, content: bytes, url: str) -> dict[str, Any]:
-    """Decode OPA's answer; a non-200 answer or non-JSON becomes EngineError with OPA's message."""
-    try:
-        body = json.loads(content) if content else None
-    except ValueError:
-        body = None
-    if status != 200:  # noqa: PLR2004
-        message = None
-        if isinstance(body, dict):
-            message = "; ".join(
-                str(x) for x in (body.get("code"), body.get("message"), body.get("errors")) if x
-            )
-        text = message or content[:500].decode(errors="replace")
-        raise EngineHTTPError("the policy engine answered with an error", url=url,
-                              status=status, engine_message=text)  # fmt: skip
-    if not isinstance(body, dict):
-        raise EngineError("the policy engine's answer is not a JSON object", url=url, status=status)
-    return body
-
-
-def to_decision(body: dict[str, Any], url: str) -> Decision:
-    """Turn ``{"result": ..., "decision_id": ...}`` into a Decision, or raise EngineError."""
-    if "result" not in body:
-        raise EngineError(
-            "the decision is undefined: no policy answered at this path", url=url, status=200
-        )
-    try:
-        return Decision.from_result(body["result"], decision_id=body.get("decision_id"))
-    except InvalidRequest as exc:
-        raise EngineError(
-            "the engine's result is not a decision document",
-            url=url,
-            status=200,
-            engine_message="; ".join(exc.problems),
-        ) from exc
-
-
-def to_decisions(body: dict[str, Any], url: str, count: int) -> list[Decision]:
-    """Turn a batch answer into ``count`` decisions in order, or raise EngineError."""
-    result = body.get("result")
-    if not isinstance(result, list) or len(result) != count:
-        got = "undefined" if result is None else f"{type(result).__name__}"
-        if isinstance(result, list):
-            got = f"{len(result)} results"
-        raise EngineError(
-            f"the batch answer is not a list of {count} decisions ({got})", url=url, status=200
-        )
-    decision_id = body.get("decision_id")
-    return [
-        to_decision({"result": r, "decision_id": batch_item_id(decision_id, i)}, url)
-        for i, r in enumerate(result)
-    ]
-
-
-def batch_item_id(decision_id: object, position: int) -> str | None:
-    """The id of the decision at ``position`` of a batch: OPA's decision id, ``/``, position.
-
-    The collector stores each decision of a batch under the same id, so a decision an
-    integrator holds can be found in the record.
-    """
-    return f"{decision_id}/{position}" if isinstance(decision_id, str) and decision_id else None
-
-
-def transport_error(exc: BaseException, url: str, timeout: float) -> EngineUnavailable:
-    """The typed EngineUnavailable for a transport failure: timeout, refused, or other."""
-    seen: list[BaseException] = []
-    cause: BaseException | None = exc
-    while cause is not None and cause not in seen:
-        seen.append(cause)
-        reason = getattr(cause, "reason", None)  # urllib3's wrapped error (or a str)
-        chained = cause.__cause__ or cause.__context__
-        cause = reason if isinstance(reason, BaseException) else chained
-    if any(isinstance(c, ConnectionRefusedError) for c in seen):
-        return EngineConnectionRefused(
-            "cannot reach the policy engine: connection refused (nothing listens there)", url=url
-        )
-    timeouts = (TimeoutError, requests.Timeout, urllib3.exceptions.TimeoutError)
-    new_connection = urllib3.exceptions.NewConnectionError
-    if any(isinstance(c, timeouts) and not isinstance(c, new_connection) for c in seen) or any(
-        isinstance(c, urllib3.exceptions.EmptyPoolError) for c in seen
-    ):
-        return EngineTimeout(f"no answer within {timeout}s", url=url)
-    return EngineUnavailable(f"cannot reach the policy engine: {exc}", url=url)
-
-
-def engine_url(url: str) -> tuple[str, str, int, bool]:
-    """Normalise the base URL: (base, host, port, https)."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"url must be http(s)://host[:port], not {url!r}")
-    https = parts.scheme == "https"
-    port = parts.port or (443 if https else 80)
-    return url.rstrip("/"), parts.hostname, port, https
-
-
-# -- the synchronous client -----------------------------------------------------------------
-
-
-class Client:
+class Client(Settings):
     """Ask an OPA agent for decisions over keep-alive connections, without proxy lookups.
 
     ``timeout`` is a deadline for the whole call, retries included: a call never takes
@@ -209,22 +62,32 @@ class Client:
     :class:`EngineTimeout`, :class:`EngineConnectionRefused`, :class:`EngineHTTPError`
     (all :class:`EngineUnavailable`), or :class:`EngineError` for an unusable answer.
 
-    Thread safety: one Client may be shared by any number of threads. Its connections
-    come from one pool of ``pool_size`` (default 10); a thread that finds every connection
-    busy waits for one (within its deadline) rather than opening a connection the pool
-    would then discard, so a large thread pool never floods the agent or the log.
+    Thread safety: one Client may be shared by any number of threads. A call has a
+    connection to itself (never shared with another thread while in use) from a pool of at
+    most ``pool_size`` (default 10); one thread keeps reusing its own warm connection, and
+    a thread that finds every connection busy waits for one (within its deadline) rather
+    than opening more, so a large thread pool never floods the agent or the log.
+
+    Transport: the standard library's ``http.client``, HTTP/1.1 keep-alive; no proxy and
+    nothing else is taken from the environment; TLS with ``verify`` (``True``: certifi's
+    CA bundle, as requests used; a CA file or directory; ``False``: no check). A keep-alive
+    connection the agent dropped is replaced, and a request it dropped unanswered on a
+    reused connection is resent once (see :mod:`trustpolicy.client._transport` for why
+    that is safe). ``close()`` closes the connections; a later call opens new ones.
 
     Observability: each call logs on the ``trustpolicy.client`` logger (count, latency,
     failures; never the input or the token) and, if given, ``on_decision`` is called with
     a :class:`DecisionEvent` once per call (see :mod:`trustpolicy.client._observe`).
 
-    Built on requests and urllib3 directly. It was built on opa-python-client's
-    :class:`OpaClient` (issue 3), which gave only the session and the health check: its
+    It was built on opa-python-client's :class:`OpaClient` (issue 3), then on requests and
+    urllib3 (issue 16), and since issue 17 on ``http.client`` directly: the urllib3 pool cost
+    about a tenth of a decision's round trip in per-call objects (retry, timeout, header
+    dict, response wrappers) that a keep-alive POST does not need. opa-python-client's
     ``query_rule`` drops OPA's error body and returns ``{}`` for an undefined decision
     instead of failing, its ``bulk_query_rule`` runs an ad-hoc ``/v1/query`` (no
     decision-logged ``decision_id``) where we ask the policy's own ``batch`` rule, and its
     package imports aiohttp and aiofiles on import, which a client-only install (without
-    ``trustpolicy[server]``) must not need (issue 16).
+    ``trustpolicy[server]``) must not need.
     """
 
     def __init__(
@@ -241,42 +104,23 @@ class Client:
         pool_size: int = DEFAULT_POOL_SIZE,
         on_decision: DecisionHook | None = None,
     ) -> None:
-        check_mode(on_error)
-        if not timeout > 0:
-            raise ConfigError(f"timeout must be a positive number of seconds, not {timeout!r}")
-        if retries < 0 or pool_size < 1:
-            raise ConfigError("retries must be >= 0 and pool_size >= 1")
-        self.url, _, _, https = engine_url(url)
-        self.timeout = timeout
-        self.retries = retries
-        self.on_error: OnError = on_error
-        self.on_decision = on_decision
-        self._decision_url = f"{self.url}/v1/data/{decision_path.strip('/')}"
-        self._batch_url = f"{self.url}/v1/data/{batch_path.strip('/')}"
-        self._revision_url = f"{self.url}/v1/data/{REVISION_PATH}"
-        self._session = requests.Session()
-        if token is not None:
-            self._session.headers["Authorization"] = f"Bearer {token}"
-        self._session.trust_env = False  # loopback and agents: never look up or use a proxy
-        self._session.verify = verify
-        self._session.headers.update(_HEADERS)
-        # One bounded, blocking pool for every thread; retries are ours (see _post).
-        adapter = requests.adapters.HTTPAdapter(
-            pool_connections=1, pool_maxsize=pool_size, pool_block=True, max_retries=0
+        super().__init__(url, token=token, timeout=timeout, retries=retries,
+                         on_error=on_error, decision_path=decision_path,
+                         batch_path=batch_path, pool_size=pool_size,
+                         on_decision=on_decision)  # fmt: skip
+        self._connections = Connections(
+            self._host,
+            self._port,
+            https=self._https,
+            verify=verify,
+            headers=self._headers,
+            pool_size=pool_size,
         )
-        self._session.mount("http://", adapter)
-        self._session.mount("https://", adapter)
-        # Plain HTTP: decisions go straight to the adapter's urllib3 pool (see _send_fast).
-        self._pool: urllib3.HTTPConnectionPool | None = None
-        if not https:
-            self._pool = adapter.poolmanager.connection_from_url(self.url)
-        self._fast_headers = {k: str(v) for k, v in self._session.headers.items()}
-        self._counter = CallCounter()
+        self._paths: dict[str, str] = {}
 
     def decide(self, request: DecisionRequest | Mapping[str, Any]) -> Decision:
         """Ask for one decision (``data.trustpolicy.decision``)."""
-        body = b'{"input":' + input_json(request) + b"}"
-        return self._call("decision", self._decision_url, body, 1)[0]
+        return self._call("decision", decision_body(request), 1)[0]
 
     def decide_many(
         self, requests_: Iterable[DecisionRequest | Mapping[str, Any]]
@@ -285,15 +129,16 @@ class Client:
         body, count = batch_body(requests_)
         if count == 0:
             return []
-        return self._call("batch", self._batch_url, body, count)
+        return self._call("batch", body, count)
 
     def health(self, *, bundles: bool = True) -> bool:
         """Whether the agent is up (and, with ``bundles``, has activated its bundles)."""
         url = f"{self.url}/health" + ("?bundles" if bundles else "")
         try:
-            return self._session.get(url, timeout=self.timeout).status_code == 200  # noqa: PLR2004
-        except (requests.RequestException, OSError):
+            status, _ = self._send("GET", url, None, time.monotonic() + self.timeout, [])
+        except EngineUnavailable:
             return False
+        return status == 200  # noqa: PLR2004
 
     def policy_revision(self) -> str:
         """Return the revision of the policy bundle(s) the agent serves (``unbundled`` if none)."""
@@ -304,8 +149,8 @@ class Client:
         return revision
 
     def close(self) -> None:
-        """Close the keep-alive connections."""
-        self._session.close()
+        """Close the keep-alive connections (a later call opens new ones)."""
+        self._connections.close()
 
     def __enter__(self) -> Self:
         return self
@@ -318,33 +163,17 @@ class Client:
     ) -> None:
         self.close()
 
-    def __repr__(self) -> str:
-        return f"Client(url={self.url!r}, on_error={self.on_error!r})"
-
     # -- internals -------------------------------------------------------------------------
 
-    def _call(self, kind: str, url: str, body: bytes, count: int) -> list[Decision]:
+    def _call(self, kind: str, body: bytes, count: int) -> list[Decision]:
         """POST ``body``; return ``count`` decisions (or fail closed); log and report it."""
-        started = time.monotonic()
-        tries: list[int] = []
-        status: int | None = None
-        decisions: Sequence[Decision] = ()
-        error: TrustPolicyError | None = None
+        call = Call(self, kind, count)
         try:
-            answer, status = self._post(url, body, started + self.timeout, tries)
-            if kind == "batch":
-                decisions = to_decisions(answer, url, count)
-            else:
-                decisions = [to_decision(answer, url)]
+            return call.decisions(self._post(call.url, body, call.deadline, call.tries))
         except TrustPolicyError as exc:
-            error = exc
-            if self.on_error == "raise":
-                raise
-            decisions = [Decision.engine_failure(str(exc))] * count
+            return call.failed(exc)
         finally:
-            emit(self.on_decision, self._counter, decisions, kind=kind, url=url, count=count,
-                 started=started, attempts=len(tries), status=status, error=error)  # fmt: skip
-        return list(decisions)
+            call.report()
 
     def _post(
         self, url: str, body: bytes, deadline: float, tries: list[int] | None = None
@@ -352,17 +181,14 @@ class Client:
         """POST until an answer, the retries are spent or the deadline passes.
 
         Return the decoded answer and the final HTTP status; ``tries`` gets one entry per
-        attempt (so the caller knows how many were made, also when this raises).
+        HTTP request written (so the caller knows how many were made, also when this raises).
         """
         tries = [] if tries is None else tries
+        attempt = 0
         while True:
-            tries.append(1)
-            attempt = len(tries)
-            remaining = deadline - time.monotonic()
+            attempt += 1
             try:
-                if remaining <= 0:
-                    raise EngineTimeout(f"no answer within {self.timeout}s", url=url)
-                status, content = self._send(url, body, remaining)
+                status, content = self._send("POST", url, body, deadline, tries)
             except EngineUnavailable as exc:
                 if isinstance(exc, EngineTimeout) or attempt > self.retries:
                     raise
@@ -372,26 +198,15 @@ class Client:
             # Nothing was decided: back off briefly, within the deadline, and try again.
             time.sleep(max(0.0, min(0.05 * 2 ** (attempt - 1), deadline - time.monotonic())))
 
-    def _send(self, url: str, body: bytes, remaining: float) -> tuple[int, bytes]:
-        """One HTTP attempt bounded by ``remaining`` seconds: (status, body) or typed error."""
-        if self._pool is not None:
-            try:
-                resp = self._pool.urlopen(
-                    "POST",
-                    url,
-                    body=body,
-                    headers=self._fast_headers,
-                    retries=False,
-                    timeout=urllib3.Timeout(connect=remaining, read=remaining),
-                    pool_timeout=remaining,  # type: ignore[arg-type] # a float works (queue)
-                    assert_same_host=False,
-                )
-            except (OSError, urllib3.exceptions.HTTPError) as exc:
-                raise transport_error(exc, url, self.timeout) from exc
-            return resp.status, resp.data
+    def _send(
+        self, method: str, url: str, body: bytes | None, deadline: float, tries: list[int]
+    ) -> tuple[int, bytes]:
+        """One attempt bounded by ``deadline``: (status, body) or a typed EngineUnavailable."""
+        path = self._paths.get(url)
+        if path is None:
+            parts = urlsplit(url)
+            path = self._paths[url] = parts.path + (f"?{parts.query}" if parts.query else "")
         try:
-            response = self._session.post(url, data=body, timeout=remaining)
-        except (requests.RequestException, OSError) as exc:
-            # OSError too: requests raises it bare for, e.g., a CA bundle path that is gone.
+            return self._connections.request(method, path, body, deadline, tries)
+        except _TRANSPORT_ERRORS as exc:  # TimeoutError is an OSError
             raise transport_error(exc, url, self.timeout) from exc
-        return response.status_code, response.content
