@@ -37,12 +37,13 @@ TARGET_PATH = Path("policies/trustpolicy/engine/input/conforms.rego")
 
 _HEADER = """\
 # Code generated from policies/trustpolicy/schema/input/data.json by
-# trustpolicy.authoring._conforms (python -m trustpolicy.authoring._conforms); DO NOT EDIT.
+# trustpolicy.authoring._conforms (make conforms); DO NOT EDIT.
 #
-# conforms is a fast proof that the request matches the input schema: a few direct checks
-# per field. Where it cannot prove the request valid it is undefined and json.match_schema
-# decides and names every problem (input.rego), so it never changes an answer: what it
-# accepts, the schema accepts (tests/test_conforms.py).
+# conforms is a fast proof that the request matches the input schema: each field present
+# is checked by the one function body of its name (an unknown field matches none). Where
+# it cannot prove the request valid it is undefined and json.match_schema decides and names
+# every problem (input.rego), so it never changes an answer: what it accepts, the schema
+# accepts (tests/test_conforms.py).
 package trustpolicy.engine.input
 
 """
@@ -67,28 +68,10 @@ def _set(values: list[str]) -> str:
     return "{" + ", ".join(_rego(v) for v in values) + "}"
 
 
-def _sentinel(node: dict[str, Any], where: str) -> Any:
-    """A small valid value of ``node``: what an absent optional field is checked as."""
-    kind = node.get("type")
-    if kind == "object":
-        properties = node.get("properties", {})
-        return {k: _sentinel(properties[k], f"{where}.{k}") for k in node.get("required", ())}
-    if kind == "array":
-        return []
-    if kind == "boolean":
-        return False
-    if kind == "string":
-        if "enum" in node:
-            return node["enum"][0]
-        if node.get("format") == "date-time":
-            return "2000-01-01T00:00:00Z"
-        return "x" * max(1, int(node.get("minLength", 1)))
-    raise SchemaNotUnderstood(f"{where}: type {kind!r} is not implemented")
-
-
 class _Writer:
     def __init__(self) -> None:
         self.lines: list[str] = []
+        self.functions: dict[str, list[list[str]]] = {}
         self.count = 0
 
     def var(self, stem: str) -> str:
@@ -167,29 +150,38 @@ class _Writer:
         self.emit(depth, "}")
 
     def object(self, node: dict[str, Any], ref: str, depth: int, where: str) -> None:
+        """An object: its required fields present, each field it has checked by its key.
+
+        One function body per field name, which OPA's rule index finds directly: an unknown
+        key matches no body, and an absent field costs nothing.
+        """
         if node.get("additionalProperties") is not False:
             raise SchemaNotUnderstood(f"{where}: an object that admits unknown fields")
         properties: dict[str, Any] = node.get("properties", {})
-        required = set(node.get("required", ()))
-        if not required <= set(properties):
+        required = list(node.get("required", ()))
+        if not set(required) <= set(properties):
             raise SchemaNotUnderstood(f"{where}: a required field without a schema")
-        # object.keys is undefined for anything but an object.
-        self.emit(depth, f"count(object.keys({ref}) - {_set(list(properties))}) == 0")
-        for name, sub in properties.items():
-            field = f"{ref}.{name}" if name.isidentifier() else f"{ref}[{_rego(name)}]"
-            path = f"{where}.{name}" if where else name
-            if name in required:
-                self.value(sub, field, depth, path)
-                continue
-            # An optional field: absent, it reads as a valid value of its own (the
-            # sentinel), so one set of checks covers both; a schema whose sentinel fails
-            # only makes conforms undefined (the slow path), never wrong.
-            value = f"object.get({ref}, {_rego(name)}, {_rego(_sentinel(sub, path))})"
-            if sub.get("type") in {"object", "array"} or len(self.checks(sub)) > 1:
-                local = self.var(name if name.isidentifier() else "field")
-                self.emit(depth, f"{local} := {value}")
-                value = local
-            self.value(sub, value, depth, path)
+        name = "_conforms" + (
+            "_" + re.sub(r"\W", "_", where.replace("[]", "_item")) if where else ""
+        )
+        bodies = self.functions.setdefault(name, [])  # grouped by name, outermost first
+        # every over anything but an object or an array would hold vacuously.
+        self.emit(depth, f"is_object({ref})")
+        for key in required:
+            field = f"{ref}.{key}" if key.isidentifier() else f"{ref}[{_rego(key)}]"
+            self.emit(depth, f"_ = {field}")
+        key, value = self.var("key"), self.var("value")
+        self.emit(depth, f"every {key}, {value} in {ref} {{")
+        self.emit(depth + 1, f"{name}({key}, {value})")
+        self.emit(depth, "}")
+        outer, self.lines = self.lines, []
+        for field, sub in properties.items():
+            self.emit(0, f"{name}({_rego(field)}, value) if {{")
+            self.value(sub, "value", 1, f"{where}.{field}" if where else field)
+            self.emit(0, "}")
+            bodies.append(self.lines)
+            self.lines = []
+        self.lines = outer
 
 
 def render(schema: dict[str, Any]) -> str:
@@ -198,7 +190,8 @@ def render(schema: dict[str, Any]) -> str:
     writer.emit(0, "conforms if {")
     writer.value(schema, "input", 1, "")
     writer.emit(0, "}")
-    return _HEADER + "\n".join(writer.lines) + "\n"
+    blocks = [writer.lines, *(body for group in writer.functions.values() for body in group)]
+    return _HEADER + "\n\n".join("\n".join(block) for block in blocks) + "\n"
 
 
 def main(argv: list[str]) -> int:

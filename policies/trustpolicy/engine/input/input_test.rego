@@ -116,3 +116,29 @@ test_missing_facts_name_the_provision_that_needs_them if {
 		"authority[0].issued_by: required for a judicial_order: who issued it decides whether it is judicial",
 	}
 }
+
+# The generated fast check (conforms.rego) proves a full detainer valid, and leaves a bad one
+# to json.match_schema, which names the field.
+detainer_received := {
+	"action": "receive_detainer",
+	"actor": {"agency": "BPD", "role": "police_officer"},
+	"detainer": {
+		"form": "I-247A",
+		"basis": ["biometric_records_match"],
+		"received_via": "fax",
+		"received_at": "2026-03-01T10:00:00-05:00",
+		"reference": "D-2026-0042",
+	},
+}
+
+test_a_full_detainer_is_proved_valid_by_the_fast_check if {
+	data.trustpolicy.engine.input.conforms with input as detainer_received
+	t.decide(detainer_received).outcome == "allow"
+}
+
+test_a_bad_detainer_is_left_to_the_schema if {
+	bad := json.patch(detainer_received, [{"op": "replace", "path": "/detainer/basis/0", "value": "hunch"}])
+	not data.trustpolicy.engine.input.conforms with input as bad
+	some problem in problems(bad)
+	startswith(problem, "detainer.basis.0:")
+}
