@@ -18,22 +18,17 @@ moment := time.parse_rfc3339_ns(input.occurred_at) if is_string(input.occurred_a
 
 moment := time.now_ns() if not _has_occurred_at
 
-_has_occurred_at if "occurred_at" in object.keys(input)
-
-_day := time.date([moment, data.trustpolicy.law.time_zone])
+_has_occurred_at if _ = input.occurred_at
 
 # The day of the act in Boston, as YYYY-MM-DD.
-date := sprintf("%04d-%02d-%02d", _day)
+date := sprintf("%04d-%02d-%02d", time.date([moment, data.trustpolicy.law.time_zone]))
 
-_earliest := min({v.in_force_from | some v in data.trustpolicy.law.versions})
+# The versions are listed oldest first (law_test checks the order).
+_earliest := data.trustpolicy.law.versions[0].in_force_from
 
-# The versions in force on that day, in the order of data.json (oldest first); none when
-# the day cannot be read. (The day is read once, not once per version.)
-default versions_in_force := []
-
-versions_in_force := _versions_on(date)
-
-_versions_on(day) := [v.id | some v in data.trustpolicy.law.versions; v.in_force_from <= day]
+# The versions in force on that day, in the order of data.json (oldest first); none (an
+# empty list) when the day cannot be read.
+versions_in_force := [v.id | some v in data.trustpolicy.law.versions; v.in_force_from <= date]
 
 in_force := {id | some id in versions_in_force}
 

@@ -162,3 +162,10 @@ test_law_reads_the_day_in_boston if {
 	law.date == "2019-12-18" with input as {"occurred_at": "2019-12-19T04:59:59Z"}
 	law.date == "2019-12-19" with input as {"occurred_at": "2019-12-19T05:00:00Z"}
 }
+
+# The oldest law encoded is the first version: data.json lists the versions oldest first.
+test_versions_are_listed_oldest_first if {
+	days := [v.in_force_from | some v in law.versions]
+	days == sort(days)
+	count({d | some d in days}) == count(days)
+}
