@@ -101,10 +101,6 @@ class _Writer:
             if keyword in node and kind != "string":
                 raise SchemaNotUnderstood(f"{where}: {keyword} on a {kind}")
 
-    def checks(self, node: dict[str, Any]) -> list[str]:
-        """The string keywords of ``node`` that become checks (enum counts once)."""
-        return [k for k in ("enum", "minLength", "maxLength", "pattern", "format") if k in node]
-
     def string(self, node: dict[str, Any], ref: str, depth: int, where: str) -> None:
         if "enum" in node:
             if not all(isinstance(v, str) for v in node["enum"]):
